@@ -1,0 +1,46 @@
+"""Agents: who answers calls, on which phone, and whether Freshdesk says they are available."""
+
+from django.conf import settings
+from django.db import models
+
+
+class AgentPhone(models.Model):
+    """A Freshdesk agent and the phone Sautikit dials to reach them."""
+
+    freshdesk_agent_id = models.BigIntegerField(unique=True, help_text="Agent id in Freshdesk.")
+    name = models.CharField(max_length=150)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(
+        max_length=32, blank=True,
+        help_text="E.164 number that routing dials, e.g. +254711000001. Empty: the agent's "
+        "Freshdesk mobile or phone is used, and without either routing cannot reach them.",
+    )
+    freshdesk_phone = models.CharField(
+        max_length=32, blank=True,
+        help_text="The agent's contact.mobile or contact.phone in Freshdesk (last sync).",
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="agent_phone", help_text="The SautiDesk login this agent uses for the softphone.",
+    )
+    is_active = models.BooleanField(default=True, help_text="Inactive agents are never routed calls.")
+    available = models.BooleanField(
+        default=False,
+        help_text="Freshdesk's 'available' flag (last sync). Freshdesk keeps it meaningful only "
+        "for agents in groups with automatic ticket assignment.",
+    )
+    availability_updated_at = models.DateTimeField(null=True, blank=True)
+    last_routed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When routing last sent a call to this agent."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.dial_number or 'no phone'})"
+
+    @property
+    def dial_number(self):
+        """The number routing dials: ours first, then the one Freshdesk has."""
+        return self.phone or self.freshdesk_phone

@@ -1,0 +1,36 @@
+"""Configuration checks: `manage.py check` names each missing variable (DESIGN §2)."""
+
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+
+REQUIRED = {
+    "SAUTIKIT_WEBHOOK_SECRET": "webhooks cannot be verified, so every one is refused",
+    "SAUTIKIT_API_KEY": "calls cannot be placed from the softphone",
+    "SAUTIKIT_API_URL": "calls cannot be placed from the softphone",
+    "SAUTIKIT_FROM_NUMBER": "outbound calls have no caller ID",
+    "FRESHDESK_API_KEY": "no ticket can be created",
+}
+
+
+@register()
+def required_settings(app_configs, **kwargs):
+    problems = [
+        Error(f"{name} is not set: {consequence}.", hint=f"Set {name} in the environment or .env.",
+              id=f"sautidesk.E{index:03d}")
+        for index, (name, consequence) in enumerate(REQUIRED.items(), start=1)
+        if not getattr(settings, name)
+    ]
+    if not (settings.FRESHDESK_DOMAIN or settings.FRESHDESK_BASE_URL):
+        problems.append(Error(
+            "FRESHDESK_DOMAIN is not set: SautiDesk does not know which Freshdesk to talk to.",
+            hint="Set FRESHDESK_DOMAIN=yourcompany.freshdesk.com (or FRESHDESK_BASE_URL).",
+            id="sautidesk.E010",
+        ))
+    if not settings.PUBLIC_BASE_URL:
+        problems.append(Warning(
+            "PUBLIC_BASE_URL is not set: the webhook URL for Sautikit and voice_callback_url "
+            "cannot be built.",
+            hint="Set PUBLIC_BASE_URL to the https:// address Sautikit reaches this service at.",
+            id="sautidesk.W011",
+        ))
+    return problems

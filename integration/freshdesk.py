@@ -1,0 +1,191 @@
+"""Freshdesk API v2 client: the only code that talks to Freshdesk.
+
+    client = FreshdeskClient.from_settings()
+    ticket = client.create_ticket(subject=..., description=..., phone=..., name=..., ...)
+    client.add_note(ticket["id"], "<p>Call ended.</p>")
+
+Errors come as a small family so callers catch the narrow one: `RateLimited`
+(429, carries `retry_after`), `ServerError` (5xx), `Unavailable` (no answer:
+timeout or connection failure), `ValidationFailed` (400, carries Freshdesk's
+`errors`), `NotFound`, `AuthenticationFailed`. Freshdesk has no idempotency
+key, so nothing here retries a write: retrying is the caller's decision.
+https://developers.freshdesk.com/api/#error
+"""
+
+import logging
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from . import ratelimit
+
+logger = logging.getLogger(__name__)
+
+TICKET_STATUS_OPEN = 2
+TICKET_PRIORITY_MEDIUM = 2
+# Freshdesk sources: 1 Email, 2 Portal, 3 Phone, 5 Twitter, 7 Chat. The seed sent 5.
+TICKET_SOURCE_PHONE = 3
+
+
+class FreshdeskError(Exception):
+    """Freshdesk did not do what was asked."""
+
+    def __init__(self, message, status=None, errors=None):
+        super().__init__(message)
+        self.status = status
+        self.errors = errors or []
+
+
+class RateLimited(FreshdeskError):
+    """429, or our shared per-minute budget is spent: wait `retry_after` seconds."""
+
+    def __init__(self, message, retry_after, status=429):
+        super().__init__(message, status)
+        self.retry_after = retry_after
+
+
+class ServerError(FreshdeskError):
+    """5xx: Freshdesk may or may not have acted."""
+
+
+class Unavailable(FreshdeskError):
+    """No response (timeout, connection refused or reset): Freshdesk may or may not have acted."""
+
+
+class ValidationFailed(FreshdeskError):
+    """400: Freshdesk refused the request as invalid; sending it again will not help."""
+
+
+class NotFound(FreshdeskError):
+    """404: no such ticket, contact or agent."""
+
+
+class AuthenticationFailed(FreshdeskError):
+    """401/403: the API key is wrong or lacks the permission."""
+
+
+def _retry_after(response, default=60):
+    try:
+        return max(1, int(response.headers.get("Retry-After", default)))
+    except ValueError:
+        return default
+
+
+def _error_message(response):
+    """Freshdesk's error bodies: {"description", "errors": [{field, message, code}]} or {"code", "message"}."""
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}", []
+    if not isinstance(body, dict):
+        return f"HTTP {response.status_code}", []
+    errors = body.get("errors") if isinstance(body.get("errors"), list) else []
+    details = "; ".join(
+        f"{e.get('field')}: {e.get('message')} ({e.get('code')})" for e in errors if isinstance(e, dict)
+    )
+    message = body.get("description") or body.get("message") or f"HTTP {response.status_code}"
+    return (f"{message}: {details}" if details else str(message)), errors
+
+
+class FreshdeskClient:
+    def __init__(self, base_url, api_key, timeout=(3.05, 10)):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.auth = (api_key, "X")
+        self.session.headers["Accept"] = "application/json"
+
+    @classmethod
+    def from_settings(cls):
+        base_url = settings.FRESHDESK_BASE_URL or (
+            f"https://{settings.FRESHDESK_DOMAIN}" if settings.FRESHDESK_DOMAIN else ""
+        )
+        if not base_url:
+            raise ImproperlyConfigured("FRESHDESK_DOMAIN (or FRESHDESK_BASE_URL) is not set")
+        if not settings.FRESHDESK_API_KEY:
+            raise ImproperlyConfigured("FRESHDESK_API_KEY is not set")
+        return cls(base_url, settings.FRESHDESK_API_KEY, settings.FRESHDESK_TIMEOUT)
+
+    # --- tickets ----------------------------------------------------------------------
+
+    def create_ticket(self, **fields):
+        return self._request("POST", "/api/v2/tickets", json=fields).json()
+
+    def get_ticket(self, ticket_id):
+        return self._request("GET", f"/api/v2/tickets/{int(ticket_id)}").json()
+
+    def update_ticket(self, ticket_id, **fields):
+        return self._request("PUT", f"/api/v2/tickets/{int(ticket_id)}", json=fields).json()
+
+    def list_tickets(self, **filters):
+        """One page of the list API (real-time, unlike search): requester_id, updated_since, …"""
+        return self._request("GET", "/api/v2/tickets", params=filters).json()
+
+    def add_note(self, ticket_id, body, private=True, attachments=()):
+        """A note on the ticket; `attachments` are (filename, bytes, content_type) tuples."""
+        path = f"/api/v2/tickets/{int(ticket_id)}/notes"
+        if not attachments:
+            return self._request("POST", path, json={"body": body, "private": private}).json()
+        files = [("attachments[]", attachment) for attachment in attachments]
+        data = {"body": body, "private": "true" if private else "false"}
+        return self._request("POST", path, data=data, files=files).json()
+
+    def list_conversations(self, ticket_id):
+        return self._request(
+            "GET", f"/api/v2/tickets/{int(ticket_id)}/conversations", params={"per_page": 100}
+        ).json()
+
+    # --- contacts and agents ----------------------------------------------------------
+
+    def find_contacts(self, phone):
+        """Contacts whose phone or mobile is exactly `phone` (Freshdesk matches exactly)."""
+        found = {}
+        for field in ("phone", "mobile"):
+            for contact in self._request("GET", "/api/v2/contacts", params={field: phone}).json():
+                found[contact["id"]] = contact
+        return list(found.values())
+
+    def list_agents(self):
+        """Every agent, following the `Link: <…>; rel="next"` header (100 a page at most)."""
+        response = self._request("GET", "/api/v2/agents", params={"per_page": 100})
+        agents = list(response.json())
+        while "next" in response.links:
+            response = self._request("GET", response.links["next"]["url"])
+            agents.extend(response.json())
+        return agents
+
+    def me(self):
+        return self._request("GET", "/api/v2/agents/me").json()
+
+    # --- transport --------------------------------------------------------------------
+
+    def _request(self, method, path, **kwargs):
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        endpoint = path.split("?")[0] if not path.startswith("http") else "(next page)"
+        wait = ratelimit.take_freshdesk_token()
+        if wait:
+            raise RateLimited("shared Freshdesk request budget spent", retry_after=wait, status=None)
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.RequestException as err:
+            logger.warning("freshdesk no response", extra={"method": method, "endpoint": endpoint,
+                                                           "error": type(err).__name__})
+            raise Unavailable(f"Freshdesk did not answer: {type(err).__name__}") from err
+        logger.info("freshdesk response", extra={
+            "method": method, "endpoint": endpoint, "freshdesk_status": response.status_code,
+            "ratelimit_remaining": response.headers.get("X-RateLimit-Remaining"),
+        })
+        if response.ok:
+            return response
+        message, errors = _error_message(response)
+        status = response.status_code
+        if status == 429:
+            raise RateLimited(message, retry_after=_retry_after(response))
+        if status >= 500:
+            raise ServerError(message, status)
+        if status in (401, 403):
+            raise AuthenticationFailed(message, status)
+        if status == 404:
+            raise NotFound(message, status)
+        raise ValidationFailed(message, status, errors)

@@ -1,0 +1,203 @@
+"""What SautiDesk keeps of calls: the webhook deliveries, the calls, and their tickets."""
+
+from django.conf import settings
+from django.db import models
+
+
+class WebhookEvent(models.Model):
+    """One Sautikit webhook event, stored before anything acts on it.
+
+    Only deliveries whose signature verified are stored, but the signature covers
+    `signed_at.call_id.event` and not the body, so the rest of the payload is
+    still untrusted input. The first stored delivery of an event (call_id, event)
+    wins; later copies are duplicates, never updates.
+
+    Being stored is not being done: `status` says which, and a failed event can
+    be replayed from the admin or with `manage.py replay_events`.
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSING = "processing", "Processing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        IGNORED = "ignored", "Ignored"
+
+    event = models.CharField(max_length=40, help_text="Sautikit event type, e.g. call.failed.")
+    call_id = models.CharField(max_length=64, help_text="Sautikit call id the event is about.")
+    raw_body = models.TextField(
+        blank=True, help_text="The request body as received. Pruned after the retention period."
+    )
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.RECEIVED, db_index=True,
+        help_text="received → processing → done | failed | ignored.",
+    )
+    attempts = models.PositiveIntegerField(default=0, help_text="How many times processing ran.")
+    last_error = models.TextField(blank=True, help_text="Why the last attempt did not finish.")
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When a waiting or retried event is due; the sweep re-queues it after this.",
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    freshdesk_note_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The Freshdesk note this event added, if any."
+    )
+    note_requested_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="Set just before the note is sent to Freshdesk, so that an interrupted "
+        "attempt is reconciled instead of adding the note twice.",
+    )
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["call_id", "event"], name="one_event_per_call_and_type"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"{self.event} {self.call_id} ({self.status})"
+
+
+class Ticket(models.Model):
+    """A Freshdesk ticket that SautiDesk created for a call, and its callback state."""
+
+    class Kind(models.TextChoices):
+        INBOUND = "inbound", "Inbound call"
+        CALLBACK = "callback", "Missed call: callback"
+        OUTBOUND = "outbound", "Outbound call"
+
+    freshdesk_id = models.BigIntegerField(unique=True, help_text="Ticket id in Freshdesk.")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    requester_number = models.CharField(
+        max_length=32, db_index=True, help_text="The customer's number, E.164 where it parsed."
+    )
+    subject = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    callback_open = models.BooleanField(
+        default=False, db_index=True,
+        help_text="A missed call on this ticket still waits for someone to call back.",
+    )
+    callback_done_at = models.DateTimeField(null=True, blank=True)
+    callback_done_by = models.CharField(
+        max_length=150, blank=True, help_text="Agent who called back, or supervisor who closed it."
+    )
+    callback_done_reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["callback_open", "created_at"])]
+
+    def __str__(self):
+        return f"#{self.freshdesk_id} {self.get_kind_display()} {self.requester_number}"
+
+    @property
+    def freshdesk_url(self):
+        domain = settings.FRESHDESK_DOMAIN
+        return f"https://{domain}/a/tickets/{self.freshdesk_id}" if domain else ""
+
+
+class Call(models.Model):
+    """A Sautikit call, built up from its webhook events (which may come in any order)."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    class Status(models.TextChoices):
+        # Ordered by progress: a late event never moves a call backwards.
+        RINGING = "ringing", "Ringing"
+        ANSWERED = "answered", "Answered"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Missed / failed"
+
+    call_id = models.CharField(max_length=64, unique=True, help_text="Sautikit call id.")
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.INBOUND)
+    from_number = models.CharField(max_length=32, help_text="Caller, E.164 where it parsed.")
+    to_number = models.CharField(max_length=32, help_text="Callee, E.164 where it parsed.")
+    number_unparsed = models.BooleanField(
+        default=False, help_text="A number could not be read as a phone number and is kept as given."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RINGING, db_index=True)
+    failure_status = models.CharField(
+        max_length=32, blank=True, help_text="Sautikit's reason for a failed call, e.g. no-answer."
+    )
+    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    recording_url = models.URLField(
+        max_length=2000, blank=True, help_text="Presigned Sautikit URL, valid 7 days from the event."
+    )
+    recording_duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    cost_kes = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, help_text="Sautikit charge in KES."
+    )
+    agent = models.ForeignKey(
+        "agents.AgentPhone", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls",
+        help_text="Agent who took or placed the call.",
+    )
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="placed_calls", help_text="User who placed an outbound call from the softphone.",
+    )
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls",
+        help_text="The Freshdesk ticket this call is logged on.",
+    )
+    ticket_requested_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="Set just before a ticket is created in Freshdesk: a recent value is a lease "
+        "held by one worker, an old one an interrupted attempt to reconcile.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["direction", "status", "started_at"])]
+
+    def __str__(self):
+        return f"{self.call_id} {self.direction} {self.from_number} → {self.to_number}"
+
+
+class RoutingSettings(models.Model):
+    """Supervisor-editable routing rules; a single row, which wins over BUSINESS_HOURS."""
+
+    class BusyAction(models.TextChoices):
+        VOICEMAIL = "voicemail", "Take a voicemail"
+        HANGUP = "hangup", "Hang up"
+
+    business_hours = models.CharField(
+        max_length=200, blank=True,
+        help_text="Africa/Nairobi time, e.g. 'mon-fri 08:00-18:00; sat 09:00-13:00' or '24/7'. "
+        "Empty: the BUSINESS_HOURS setting.",
+    )
+    holidays = models.TextField(
+        blank=True, help_text="Dates when calls are not routed to agents, one YYYY-MM-DD a line."
+    )
+    language = models.CharField(
+        max_length=8, default="en-KE", choices=[("en-KE", "English (Kenya)"), ("sw-KE", "Kiswahili")]
+    )
+    greeting = models.CharField(
+        max_length=300, default="Thank you for calling. Connecting you to an agent now."
+    )
+    closed_message = models.CharField(
+        max_length=300,
+        default="Thank you for calling. We are closed now. Please leave a message after the tone "
+        "and we will call you back.",
+    )
+    busy_message = models.CharField(
+        max_length=300,
+        default="All our agents are busy. Please leave a message after the tone and we will call "
+        "you back.",
+    )
+    busy_action = models.CharField(max_length=10, choices=BusyAction.choices, default=BusyAction.VOICEMAIL)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "routing settings"
+
+    def __str__(self):
+        return "Routing settings"

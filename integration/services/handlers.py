@@ -1,0 +1,173 @@
+"""What each Sautikit event does in Freshdesk (DESIGN §3).
+
+Every handler takes the stored event row, the parsed event and a Freshdesk
+client, and may run more than once for the same event: tickets go through
+`ensure_ticket` and notes through `add_note_once`, which make a repeat a no-op.
+A handler returns None (done) or `WebhookEvent.Status.IGNORED`.
+"""
+
+import logging
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.html import escape
+
+from ..models import Call, Ticket, WebhookEvent
+from ..pricing import recording_cost
+from .notes import add_note_once
+from .tickets import ensure_ticket, link_ticket
+
+logger = logging.getLogger(__name__)
+
+TAGS_INBOUND = ("sautikit", "inbound_call")
+TAGS_MISSED = ("sautikit", "missed_call", "callback_needed")
+TAGS_OUTBOUND = ("sautikit", "outbound_call")
+CALLBACK_TAG = "callback_needed"
+RECORDING_VALID = timedelta(days=7)
+
+
+class WaitingForTicket(Exception):
+    """The event belongs on the call's ticket, which does not exist yet."""
+
+
+def _local(at):
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+
+
+def _event_time(event):
+    return datetime.fromtimestamp(event.signed_at, tz=dt_timezone.utc)
+
+
+def _requester_name(event, number):
+    """Freshdesk wants a name with a phone-only requester; Sautikit may pass one in metadata."""
+    name = event.metadata.get("caller_name")
+    return name.strip()[:100] if isinstance(name, str) and name.strip() else f"Caller {number}"
+
+
+def _call(event):
+    return Call.objects.select_related("ticket", "agent").get(call_id=event.call_id)
+
+
+def call_answered(row, event, client):
+    call = _call(event)
+    if call.direction != Call.Direction.INBOUND:
+        return WebhookEvent.Status.IGNORED  # outbound calls are logged when they complete
+    if call.status == Call.Status.FAILED:
+        return WebhookEvent.Status.IGNORED  # a late 'answered' does not turn a missed call around
+    description = (
+        f"<p>Inbound call from {escape(call.from_number)} to {escape(call.to_number)}, "
+        f"answered {_local(_event_time(event))}.</p><p>Sautikit call ID: {escape(call.call_id)}</p>"
+    )
+    ensure_ticket(call.pk, Ticket.Kind.INBOUND, f"Inbound call from {call.from_number}", description,
+                  TAGS_INBOUND, _requester_name(event, call.from_number), client)
+
+
+def call_failed(row, event, client):
+    call = _call(event)
+    if call.status != Call.Status.FAILED:
+        return WebhookEvent.Status.IGNORED  # the call completed after all: nothing was missed
+    status = call.failure_status or "failed"
+    if call.direction == Call.Direction.OUTBOUND:
+        ticket = call.ticket or _linked_ticket(call, event)
+        if ticket:
+            add_note_once(row, ticket, f"<p>Outbound call to {escape(call.to_number)} was not "
+                          f"connected ({escape(status)}), {_local(_event_time(event))}.</p>", client)
+        return None
+    open_callback = call.ticket if call.ticket_id else _open_callback(call.from_number)
+    if open_callback and open_callback.callback_open:
+        Call.objects.filter(pk=call.pk, ticket__isnull=True).update(ticket=open_callback)
+        add_note_once(row, open_callback, (
+            f"<p>Missed again: {escape(call.from_number)} called {_local(_event_time(event))} "
+            f"({escape(status)}). Still waiting for a callback.</p>"
+        ), client)
+        return None
+    description = (
+        f"<p>Missed call from {escape(call.from_number)} to {escape(call.to_number)} at "
+        f"{_local(_event_time(event))}. Status: {escape(status)}.</p>"
+        f"<p>Please call the customer back.</p><p>Sautikit call ID: {escape(call.call_id)}</p>"
+    )
+    ensure_ticket(call.pk, Ticket.Kind.CALLBACK,
+                  f"Missed call from {call.from_number}: callback required", description,
+                  TAGS_MISSED, _requester_name(event, call.from_number), client)
+
+
+def call_completed(row, event, client):
+    call = _call(event)
+    duration = call.duration_seconds or 0
+    cost = f" Cost: KES {call.cost_kes:.2f}." if call.cost_kes is not None else ""
+    body = f"<p>Call ended. Duration: {duration}s.{cost}</p>"
+    if call.direction == Call.Direction.INBOUND:
+        if not call.ticket_id:
+            raise WaitingForTicket(f"call {call.call_id} has no ticket yet")
+        add_note_once(row, call.ticket, body, client)
+        return None
+    ticket = call.ticket or _linked_ticket(call, event) or _open_callback(call.to_number)
+    if ticket is None:
+        ticket = ensure_ticket(
+            call.pk, Ticket.Kind.OUTBOUND, f"Outbound call to {call.to_number}",
+            f"<p>Outbound call to {escape(call.to_number)}.</p>"
+            f"<p>Sautikit call ID: {escape(call.call_id)}</p>",
+            TAGS_OUTBOUND, f"Customer {call.to_number}", client,
+        )
+    elif not call.ticket_id:
+        ticket = link_ticket(call.pk, ticket.freshdesk_id, call.to_number)
+    if ticket.callback_open and duration > 0:
+        who = call.agent.name if call.agent else "an agent"
+        body += f"<p>Callback done: {escape(who)} called back {_local(_event_time(event))}.</p>"
+        add_note_once(row, ticket, body, client)
+        close_callback(ticket, client, done_by=who, at=_event_time(event))
+    else:
+        add_note_once(row, ticket, body, client)
+
+
+def recording_ready(row, event, client):
+    call = _call(event)
+    if not call.ticket_id:
+        raise WaitingForTicket(f"call {call.call_id} has no ticket yet")
+    until = _local(_event_time(event) + RECORDING_VALID)
+    seconds = event.recording_duration_seconds
+    length = f" ({seconds}s, KES {recording_cost(seconds):.2f})" if seconds else ""
+    body = (
+        f'<p>Call recording{length}: <a href="{escape(event.recording_url)}">listen to the '
+        f"recording</a>. The link is valid for 7 days, until {until}.</p>"
+    )
+    add_note_once(row, call.ticket, body, client)
+
+
+def close_callback(ticket, client, done_by, at, reason=""):
+    """Remove `callback_needed` from the Freshdesk ticket, keeping its other tags, and record it.
+
+    Freshdesk replaces the whole tag list on update, so we read the current tags first.
+    """
+    current = client.get_ticket(ticket.freshdesk_id).get("tags") or []
+    if CALLBACK_TAG in current:
+        client.update_ticket(ticket.freshdesk_id, tags=[t for t in current if t != CALLBACK_TAG])
+    with transaction.atomic():
+        Ticket.objects.filter(pk=ticket.pk, callback_open=True).update(
+            callback_open=False, callback_done_at=at, callback_done_by=done_by[:150],
+            callback_done_reason=reason[:255],
+        )
+    logger.info("callback closed", extra={"ticket_id": ticket.freshdesk_id})
+
+
+def _open_callback(number):
+    return Ticket.objects.filter(callback_open=True, requester_number=number).order_by("created_at").first()
+
+
+def _linked_ticket(call, event):
+    ticket_id = event.metadata.get("freshdesk_ticket_id")
+    if isinstance(ticket_id, bool) or not isinstance(ticket_id, (int, str)):
+        return None
+    if not str(ticket_id).isdigit() or not 0 < int(ticket_id) < 2**63:
+        return None
+    return link_ticket(call.pk, int(ticket_id), call.to_number)
+
+
+HANDLERS = {
+    "call.answered": call_answered,
+    "call.failed": call_failed,
+    "call.completed": call_completed,
+    "recording.ready": recording_ready,
+}

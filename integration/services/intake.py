@@ -1,0 +1,86 @@
+"""Storing a verified webhook event: one short transaction, then publish.
+
+The event row, the Call upsert and the publish intent commit together; the
+Celery task is published only after the commit (a task published earlier could
+run before the rows exist). If the broker is down then, the event stays
+`received` and the outbox sweep (`tasks.requeue_stuck_events`) publishes it later:
+a webhook answered 2xx is never lost.
+"""
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..models import Call, WebhookEvent
+from .calls import apply_event
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Stored:
+    event_id: int
+    outcome: str  # accepted | duplicate | ignored | routed
+
+    @property
+    def http_status(self):
+        return 202 if self.outcome == "accepted" else 200
+
+
+def store(event, raw_body):
+    """Persist `event` once (the first delivery wins) and queue its processing."""
+    with transaction.atomic():
+        status = WebhookEvent.Status.RECEIVED
+        if not event.known:
+            status = WebhookEvent.Status.IGNORED
+        elif event.event == "call.routing":
+            status = WebhookEvent.Status.DONE  # answered in the HTTP response itself
+        try:
+            with transaction.atomic():
+                row = WebhookEvent.objects.create(
+                    event=event.event, call_id=event.call_id, raw_body=raw_body, status=status,
+                    processed_at=timezone.now() if status != WebhookEvent.Status.RECEIVED else None,
+                )
+        except IntegrityError:
+            existing = WebhookEvent.objects.get(call_id=event.call_id, event=event.event)
+            logger.info("webhook duplicate", extra=_fields(event, existing.pk))
+            return Stored(existing.pk, "duplicate")
+        if event.known:
+            _upsert_call(event)
+        if status == WebhookEvent.Status.RECEIVED:
+            transaction.on_commit(partial(publish, row.pk), robust=True)
+    outcome = {"received": "accepted", "ignored": "ignored", "done": "routed"}[status]
+    logger.info("webhook stored", extra={**_fields(event, row.pk), "outcome": outcome})
+    return Stored(row.pk, outcome)
+
+
+def _upsert_call(event):
+    # get_or_create re-reads after losing a race with another event of this call.
+    Call.objects.get_or_create(
+        call_id=event.call_id,
+        defaults={"direction": event.direction, "from_number": event.from_number,
+                  "to_number": event.to_number},
+    )
+    call = Call.objects.select_for_update().get(call_id=event.call_id)
+    changed = apply_event(call, event)
+    if changed:
+        call.save(update_fields=[*changed, "updated_at"])
+    return call
+
+
+def publish(event_id):
+    """Queue processing; a broker outage is logged and left to the outbox sweep."""
+    from ..tasks import process_event
+
+    try:
+        process_event.apply_async((event_id,), retry=False)
+    except Exception as err:  # kombu raises a variety of transport errors
+        logger.warning("publish failed, sweep will retry", extra={"event_id": event_id,
+                                                                  "error": type(err).__name__})
+
+
+def _fields(event, event_id):
+    return {"call_id": event.call_id, "webhook_event": event.event, "event_id": event_id}
