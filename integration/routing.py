@@ -1,24 +1,165 @@
-"""Answering `call.routing` with voice actions (DESIGN §4).
+"""Answering `call.routing` with voice actions (DESIGN §4), while the caller waits.
 
-Kept deliberately small until the routing work lands: dial the first available
-agent with a phone, else say the busy message and hang up.
+    voice_actions(event)  # -> {"actions": [{"say": ...}, {"dial": ...}]}
+
+Nothing here calls Freshdesk: availability is what `agents.tasks.refresh_availability`
+last copied onto the AgentPhone rows, so a slow or failing Freshdesk leaves routing
+answering from the last known state in a few milliseconds (issue 4).
+
+The agent is the longest idle of those active, available, with a number to dial and
+not on a call by our own Call records. A call whose `call.completed` or `call.failed`
+never comes stops counting after a bound (its dial timeout if never answered, a few
+hours if answered), so one lost event never locks an agent out. Choosing and marking
+(`last_routed_at`, `Call.agent`) happen under row locks, so two calls arriving together
+are not both sent to the same agent; `Call.agent` is also what the softphone's screen
+pop reads.
 """
 
+import functools
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
 
 from agents.models import AgentPhone
 
-from .models import RoutingSettings
+from .business_hours import InvalidSchedule, is_open, parse_holidays, parse_hours
+from .models import Call, RoutingSettings
+from .phones import normalise
+
+logger = logging.getLogger(__name__)
+
+DIAL_TIMEOUT = 25
+# A ringing call whose end we never heard of is over once its dial timeout has passed.
+RINGING_BOUND = timedelta(seconds=DIAL_TIMEOUT + 15)
+# An answered one after this long: longer than any real support call.
+ANSWERED_BOUND = timedelta(hours=4)
+VOICEMAIL = {"record": {"maxLength": 120, "finishOnKey": "#", "playBeep": True}}
 
 
-def voice_actions(event):
-    rules = RoutingSettings.objects.first() or RoutingSettings()
-    agent = next((a for a in AgentPhone.objects.filter(is_active=True, available=True) if a.dial_number), None)
-    say = {"language": rules.language}
-    if agent is None:
-        return {"actions": [{"say": {"text": rules.busy_message, **say}}, {"hangup": {}}]}
-    caller_id = event.to_number or settings.SAUTIKIT_FROM_NUMBER
-    return {"actions": [
-        {"say": {"text": rules.greeting, **say}},
-        {"dial": {"to": agent.dial_number, "callerId": caller_id, "timeout": 25}},
-    ]}
+class Outcome:
+    DIALLED = "dialled"
+    CLOSED = "closed"  # out of hours or a holiday: voicemail
+    BUSY = "busy"  # in hours, nobody free: voicemail or hangup per RoutingSettings.busy_action
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str
+    agent: AgentPhone | None = None
+
+
+def voice_actions(event, now=None):
+    """The voice-action document answering `event` (a verified `call.routing`)."""
+    now = now or timezone.now()
+    rules = RoutingSettings.objects.order_by("pk").first() or RoutingSettings()
+    decision = decide(event.call_id, rules, now)
+    logger.info("call routed", extra={
+        "call_id": event.call_id, "outcome": decision.outcome,
+        "freshdesk_agent_id": decision.agent.freshdesk_agent_id if decision.agent else None,
+    })
+    return {"actions": actions_for(decision, rules, caller_id=_caller_id(event))}
+
+
+def decide(call_id, rules, now):
+    hours = _hours(rules.business_hours, settings.BUSINESS_HOURS)
+    if not is_open(hours, _holidays(rules.holidays), now):
+        return Decision(Outcome.CLOSED)
+    agent = assign_agent(call_id, now)
+    return Decision(Outcome.DIALLED, agent) if agent else Decision(Outcome.BUSY)
+
+
+def actions_for(decision, rules, caller_id):
+    def say(text):
+        return [{"say": {"text": text, "language": rules.language}}] if text.strip() else []
+
+    if decision.outcome == Outcome.DIALLED:
+        dial = {"to": normalise(decision.agent.dial_number).value, "callerId": caller_id,
+                "timeout": DIAL_TIMEOUT}
+        return [*say(rules.greeting), {"dial": dial}]
+    if decision.outcome == Outcome.CLOSED:
+        return [*say(rules.closed_message), VOICEMAIL, {"hangup": {}}]
+    if rules.busy_action == RoutingSettings.BusyAction.VOICEMAIL:
+        return [*say(rules.busy_message), VOICEMAIL, {"hangup": {}}]
+    return [*say(rules.busy_message), {"hangup": {}}]
+
+
+def assign_agent(call_id, now):
+    """Choose the longest-idle free agent for `call_id` and mark them; None if nobody is free.
+
+    A repeated delivery of the same `call.routing` gets the agent chosen the first time.
+    """
+    with transaction.atomic():
+        call = Call.objects.select_for_update().filter(call_id=call_id).first()
+        if call is not None and call.agent_id:
+            chosen = _reachable().filter(pk=call.agent_id).first()
+            if chosen is not None:
+                return chosen
+        candidates = _reachable().filter(available=True)
+        # Lock every candidate, in one order, before looking at who is free: a routing
+        # that ran meanwhile has then committed, and the query below sees its choice.
+        list(candidates.select_for_update().order_by("pk").values_list("pk", flat=True))
+        agent = (
+            candidates.exclude(Exists(_calls_in_progress(now, exclude_call_id=call_id)))
+            .order_by(F("last_routed_at").asc(nulls_first=True), "pk")
+            .first()
+        )
+        if agent is None:
+            return None
+        AgentPhone.objects.filter(pk=agent.pk).update(last_routed_at=now)
+        if call is not None:
+            Call.objects.filter(pk=call.pk).update(agent=agent, updated_at=now)
+        else:
+            logger.warning("routing found no call row", extra={"call_id": call_id})
+        return agent
+
+
+def _reachable():
+    return AgentPhone.objects.filter(is_active=True).exclude(phone="", freshdesk_phone="")
+
+
+def _calls_in_progress(now, exclude_call_id):
+    """Calls that keep the agent of the outer query busy: theirs, or placed from their login."""
+    return (
+        Call.objects.filter(Q(agent=OuterRef("pk")) | Q(placed_by=OuterRef("user")))
+        .filter(
+            Q(status=Call.Status.RINGING, started_at__gte=now - RINGING_BOUND)
+            | Q(status=Call.Status.ANSWERED, started_at__gte=now - ANSWERED_BOUND)
+        )
+        .exclude(call_id=exclude_call_id)
+    )
+
+
+def _caller_id(event):
+    # The caller sees the number they rang; the configured one if that did not parse.
+    called = normalise(event.to_number) if event.to_number else None
+    return called.value if called and called.valid else settings.SAUTIKIT_FROM_NUMBER
+
+
+@functools.lru_cache(maxsize=16)
+def _hours(spec, default):
+    """Supervisors' hours, else BUSINESS_HOURS; open around the clock if neither reads.
+
+    A typo must not turn every caller away: ringing an agent is the safer mistake.
+    """
+    for source, text in (("routing settings", spec), ("BUSINESS_HOURS", default)):
+        if not (text or "").strip():
+            continue
+        try:
+            return parse_hours(text)
+        except InvalidSchedule as err:
+            logger.error("business hours unreadable", extra={"source": source, "error": str(err)})
+    return parse_hours("24/7")
+
+
+@functools.lru_cache(maxsize=16)
+def _holidays(text):
+    errors = []
+    dates = parse_holidays(text, errors=errors)
+    if errors:
+        logger.error("holiday lines ignored", extra={"errors": errors[:5]})
+    return dates

@@ -175,6 +175,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integration.tasks.requeue_stuck_events",
         "schedule": 60.0,
     },
+    # Routing reads availability from the AgentPhone rows this refreshes (issue 4).
+    "refresh-agent-availability": {
+        "task": "agents.tasks.refresh_availability",
+        "schedule": 20.0,
+        # A run queued behind a slow one is stale by the next: drop it rather than pile up.
+        "options": {"expires": 15},
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------

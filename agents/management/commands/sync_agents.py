@@ -1,0 +1,23 @@
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
+
+from agents.sync import sync_agents
+from integration.freshdesk import FreshdeskError
+
+
+class Command(BaseCommand):
+    help = "Copy Freshdesk's agents (names, phones, availability) onto the agent phone list."
+
+    def handle(self, *args, **options):
+        try:
+            result = sync_agents()
+        except FreshdeskError as err:
+            raise CommandError(f"Freshdesk agents could not be read: {err}") from err
+        except ImproperlyConfigured as err:
+            raise CommandError(str(err)) from err
+        self.stdout.write(self.style.SUCCESS(f"Agents synced: {result}."))
+        if result.without_phone:
+            self.stdout.write(self.style.WARNING(
+                "Agents without a phone cannot be routed calls: set their phone in the admin "
+                "or their mobile in Freshdesk."
+            ))

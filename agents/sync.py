@@ -1,0 +1,129 @@
+"""Copy Freshdesk's agents onto AgentPhone rows: who they are, their phone, availability.
+
+    result = sync_agents()   # SyncResult(created=2, updated=1, ...)
+
+Routing reads only these rows, never Freshdesk (it must answer while the caller waits),
+so this runs every 20 s from `agents.tasks.refresh_availability`, and on demand from the
+admin and `manage.py sync_agents`. The whole agent list is fetched (paginated through
+the `Link` header) before anything is written, and the write is one short transaction:
+a slow or failing Freshdesk never holds a lock routing waits on, and a failed fetch
+leaves the last known availability as it was.
+
+The supervisor-set `phone` and routing's `last_routed_at` are never written here.
+Freshdesk keeps `available` meaningful only for agents in groups with automatic ticket
+assignment (https://developers.freshdesk.com/api/#agents).
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from integration.freshdesk import FreshdeskClient
+from integration.phones import InvalidNumber, to_e164
+
+from .models import AgentPhone
+
+logger = logging.getLogger(__name__)
+
+# Fields Freshdesk owns; everything else on the row is ours.
+SYNCED_FIELDS = ("name", "email", "freshdesk_phone", "available", "is_active")
+
+
+@dataclass
+class SyncResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    without_phone: int = 0
+    names_without_phone: list[str] = field(default_factory=list)
+    gone: int = 0  # on our list, no longer a Freshdesk agent: made unavailable
+
+    def __str__(self):
+        text = (f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+                f"{self.without_phone} without a phone")
+        if self.names_without_phone:
+            text += f" ({', '.join(self.names_without_phone)})"
+        if self.gone:
+            text += f", {self.gone} no longer in Freshdesk (made unavailable)"
+        return text
+
+
+def sync_agents(client=None):
+    """Upsert AgentPhone from Freshdesk's agent list; raises FreshdeskError before writing anything."""
+    client = client or FreshdeskClient.from_settings()
+    fetched = {}
+    for agent in client.list_agents():
+        fields = _fields(agent)
+        if fields is not None:
+            fetched[fields.pop("freshdesk_agent_id")] = fields
+    now = timezone.now()
+    result = SyncResult()
+    with transaction.atomic():
+        # Lock in primary-key order, as routing does, so the two never deadlock.
+        rows = {row.freshdesk_agent_id: row for row in AgentPhone.objects.select_for_update().order_by("pk")}
+        new, changed = [], []
+        for agent_id, fields in fetched.items():
+            row = rows.get(agent_id)
+            if row is None:
+                new.append(AgentPhone(freshdesk_agent_id=agent_id, availability_updated_at=now, **fields))
+                continue
+            if any(getattr(row, name) != value for name, value in fields.items()):
+                for name, value in fields.items():
+                    setattr(row, name, value)
+                changed.append(row)
+        # A concurrent sync may have created the same agents: update rather than fail.
+        AgentPhone.objects.bulk_create(
+            new, update_conflicts=True, unique_fields=["freshdesk_agent_id"],
+            update_fields=[*SYNCED_FIELDS, "availability_updated_at"],
+        )
+        AgentPhone.objects.bulk_update(changed, SYNCED_FIELDS)
+        AgentPhone.objects.filter(freshdesk_agent_id__in=fetched).update(availability_updated_at=now)
+        gone = [row.pk for agent_id, row in rows.items() if agent_id not in fetched and row.available]
+        AgentPhone.objects.filter(pk__in=gone).update(available=False, availability_updated_at=now)
+    result.created, result.updated = len(new), len(changed)
+    result.unchanged = len(fetched) - len(new) - len(changed)
+    result.gone = len(gone)
+    for agent_id, fields in fetched.items():
+        row = rows.get(agent_id)
+        if fields["is_active"] and not fields["freshdesk_phone"] and not (row and row.phone):
+            result.without_phone += 1
+            result.names_without_phone.append(fields["name"])
+    logger.info("agents synced", extra={
+        "created": result.created, "updated": result.updated, "unchanged": result.unchanged,
+        "without_phone": result.without_phone, "gone": result.gone,
+        "available": sum(1 for fields in fetched.values() if fields["available"]),
+    })
+    return result
+
+
+def _fields(agent):
+    """Our row's Freshdesk-owned fields from one Agents API entry; None for an entry without id."""
+    if not isinstance(agent, dict) or not isinstance(agent.get("id"), int):
+        logger.warning("freshdesk agent without id skipped")
+        return None
+    contact = agent.get("contact") if isinstance(agent.get("contact"), dict) else {}
+    name = str(contact.get("name") or contact.get("email") or f"Agent {agent['id']}")
+    return {
+        "freshdesk_agent_id": agent["id"],
+        "name": name[:150],
+        "email": str(contact.get("email") or "")[:254],
+        "freshdesk_phone": _phone(agent["id"], contact),
+        "available": agent.get("available") is True,
+        "is_active": contact.get("active", True) is not False,
+    }
+
+
+def _phone(agent_id, contact):
+    """contact.mobile, else contact.phone, in E.164; "" when neither reads as a number."""
+    for name in ("mobile", "phone"):
+        value = contact.get(name)
+        if not value:
+            continue
+        try:
+            return to_e164(value)
+        except InvalidNumber:
+            logger.warning("freshdesk agent phone unreadable",
+                           extra={"freshdesk_agent_id": agent_id, "field": name})
+    return ""
