@@ -17,6 +17,7 @@ import logging
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from urllib3.exceptions import NewConnectionError
 
 from . import ratelimit
 
@@ -30,6 +31,9 @@ TICKET_SOURCE_PHONE = 3
 
 class FreshdeskError(Exception):
     """Freshdesk did not do what was asked."""
+
+    # Whether Freshdesk may have carried out the request although we got no success answer.
+    maybe_applied = False
 
     def __init__(self, message, status=None, errors=None):
         super().__init__(message)
@@ -48,9 +52,15 @@ class RateLimited(FreshdeskError):
 class ServerError(FreshdeskError):
     """5xx: Freshdesk may or may not have acted."""
 
+    maybe_applied = True
+
 
 class Unavailable(FreshdeskError):
-    """No response (timeout, connection refused or reset): Freshdesk may or may not have acted."""
+    """No response (timeout, connection refused or reset)."""
+
+    def __init__(self, message, maybe_applied):
+        super().__init__(message)
+        self.maybe_applied = maybe_applied
 
 
 class ValidationFailed(FreshdeskError):
@@ -70,6 +80,14 @@ def _retry_after(response, default=60):
         return max(1, int(response.headers.get("Retry-After", default)))
     except ValueError:
         return default
+
+
+def _never_sent(err):
+    """True when the request surely did not reach Freshdesk (no connection was made)."""
+    if isinstance(err, requests.ConnectTimeout):
+        return True
+    reason = getattr(err.args[0], "reason", None) if err.args else None
+    return isinstance(err, requests.ConnectionError) and isinstance(reason, NewConnectionError)
 
 
 def _error_message(response):
@@ -171,7 +189,8 @@ class FreshdeskClient:
         except requests.RequestException as err:
             logger.warning("freshdesk no response", extra={"method": method, "endpoint": endpoint,
                                                            "error": type(err).__name__})
-            raise Unavailable(f"Freshdesk did not answer: {type(err).__name__}") from err
+            raise Unavailable(f"Freshdesk did not answer: {type(err).__name__}",
+                              maybe_applied=not _never_sent(err)) from err
         logger.info("freshdesk response", extra={
             "method": method, "endpoint": endpoint, "freshdesk_status": response.status_code,
             "ratelimit_remaining": response.headers.get("X-RateLimit-Remaining"),

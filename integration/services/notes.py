@@ -39,9 +39,9 @@ def add_note_once(event_row, ticket, body, client, attachments=()):
         WebhookEvent.objects.filter(pk=event_row.pk).update(note_requested_at=timezone.now())
         try:
             note = client.add_note(ticket.freshdesk_id, body, private=True, attachments=attachments)
-        except (freshdesk.ValidationFailed, freshdesk.RateLimited, freshdesk.NotFound,
-                freshdesk.AuthenticationFailed):
-            WebhookEvent.objects.filter(pk=event_row.pk).update(note_requested_at=None)
+        except freshdesk.FreshdeskError as err:
+            if not err.maybe_applied:
+                WebhookEvent.objects.filter(pk=event_row.pk).update(note_requested_at=None)
             raise
         note_id = note["id"]
         logger.info("note added", extra={"event_id": event_row.pk, "ticket_id": ticket.freshdesk_id,

@@ -5,11 +5,13 @@ kept on the Call row (`ticket_requested_at`), committed *before* the request:
 
 * a fresh lease means another worker is creating this ticket right now: wait;
 * a lease older than `LEASE` with no ticket saved means an attempt that got no
-  clear answer (timeout, reset, 5xx, or a worker killed between Freshdesk's reply
-  and our commit). Before creating again we look for what that attempt may have
+  clear answer (timeout, reset, 5xx) or a worker killed between Freshdesk's reply
+  and our commit. Before creating again we look for what that attempt may have
   made: the requester's tickets listed since the lease (the list API is real-time,
   unlike search), matched on subject;
-* a clear refusal (4xx, 429, connection refused) releases the lease at once.
+* an attempt that ends without a clear answer expires its lease at once, so the
+  next attempt reconciles without waiting; a clear refusal (4xx, 429, connection
+  refused) releases it.
 
 The window that remains: a created ticket that the list API does not show yet
 when the lease has expired (45 s later) would be created again. The list API
@@ -46,7 +48,7 @@ class TicketBusy(Exception):
 def ensure_ticket(call_pk, kind, subject, description, tags, requester_name, client):
     """Return the call's Ticket, creating it in Freshdesk only if it surely does not exist."""
     with transaction.atomic():
-        call = Call.objects.select_for_update().select_related("ticket").get(pk=call_pk)
+        call = Call.objects.select_for_update(of=("self",)).select_related("ticket").get(pk=call_pk)
         if call.ticket_id:
             return call.ticket
         now = timezone.now()
@@ -57,23 +59,28 @@ def ensure_ticket(call_pk, kind, subject, description, tags, requester_name, cli
         call.save(update_fields=["ticket_requested_at", "updated_at"])
     requester = call.to_number if call.direction == Call.Direction.OUTBOUND else call.from_number
 
-    found = _find_earlier_attempt(client, requester, subject, previous) if previous else None
-    if found:
-        logger.info("ticket reconciled", extra={"call_id": call.call_id, "ticket_id": found["id"]})
-        created = found
-    else:
-        try:
+    stage = "reconcile" if previous else "create"
+    try:
+        created = _find_earlier_attempt(client, requester, subject, previous) if previous else None
+        if created:
+            logger.info("ticket reconciled", extra={"call_id": call.call_id, "ticket_id": created["id"]})
+        else:
+            stage = "create"
             created = client.create_ticket(
                 subject=subject, description=description, phone=requester, name=requester_name,
                 status=freshdesk.TICKET_STATUS_OPEN, priority=freshdesk.TICKET_PRIORITY_MEDIUM,
                 source=freshdesk.TICKET_SOURCE_PHONE, tags=list(tags),
             )
-        except (freshdesk.ValidationFailed, freshdesk.RateLimited, freshdesk.AuthenticationFailed,
-                freshdesk.NotFound):
-            # Freshdesk answered and did not create it: nothing to reconcile next time.
-            Call.objects.filter(pk=call_pk, ticket__isnull=True).update(ticket_requested_at=None)
-            raise
-        logger.info("ticket created", extra={"call_id": call.call_id, "ticket_id": created["id"]})
+            logger.info("ticket created", extra={"call_id": call.call_id, "ticket_id": created["id"]})
+    except freshdesk.FreshdeskError as err:
+        # Surely not created: release the lease. Maybe created (or not yet reconciled):
+        # expire it, time kept, so the next attempt reconciles without waiting.
+        unsure = err.maybe_applied or stage == "reconcile"
+        expired = min(previous or now, now) - LEASE
+        Call.objects.filter(pk=call_pk, ticket__isnull=True).update(
+            ticket_requested_at=expired if unsure else None
+        )
+        raise
     return _save(call_pk, created["id"], kind, requester, subject)
 
 

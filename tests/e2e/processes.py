@@ -1,0 +1,87 @@
+"""Start SautiDesk's real processes (gunicorn web, Celery worker) for end-to-end tests and benches."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def reachable(port, host="127.0.0.1"):
+    try:
+        socket.create_connection((host, port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def service_env(**overrides):
+    """The environment a deployed SautiDesk would have, pointed at test stand-ins."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))}
+    env.update({"DJANGO_SETTINGS_MODULE": "sautidesk.settings", "PYTHONUNBUFFERED": "1"})
+    env.update({k: str(v) for k, v in overrides.items()})
+    return env
+
+
+@contextmanager
+def running(args, env, ready=None, timeout=30, log_name="process"):
+    """Run a process for the duration of the block; `ready()` must turn true before it starts."""
+    log = open(ROOT / "var" / f"{log_name}.log", "wb") if (ROOT / "var").is_dir() else subprocess.DEVNULL
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while ready and not ready():
+            if proc.poll() is not None:
+                raise RuntimeError(f"{args[0]} exited with {proc.returncode}; see var/{log_name}.log")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{args[0]} not ready after {timeout}s; see var/{log_name}.log")
+            time.sleep(0.2)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if log is not subprocess.DEVNULL:
+            log.close()
+
+
+def http_ok(url):
+    def check():
+        try:
+            return requests.get(url, timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+    return check
+
+
+@contextmanager
+def web(env, workers=2):
+    port = free_port()
+    args = [str(BIN / "gunicorn"), "sautidesk.wsgi", "-c", "gunicorn.conf.py",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    with running(args, env, ready=http_ok(f"http://127.0.0.1:{port}/healthz"), log_name=f"web-{port}"):
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def worker(env, concurrency=2, name="worker"):
+    args = [str(BIN / "celery"), "-A", "sautidesk", "worker", "--loglevel", "INFO",
+            "--concurrency", str(concurrency), "--hostname", f"{name}-{os.getpid()}@%h"]
+    with running(args, env, log_name=name) as proc:
+        yield proc

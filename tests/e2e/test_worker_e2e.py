@@ -1,0 +1,67 @@
+"""The whole pipeline with real processes: gunicorn, a Celery worker, PostgreSQL, a real broker."""
+
+import time
+
+import pytest
+import requests
+from django.db import connection
+
+from integration.models import WebhookEvent
+from tests.e2e import processes
+from tests.factories import SECRET, signed
+
+BROKERS = {
+    "redis": ("redis://127.0.0.1:6379/14", 6379),
+    "rabbitmq": ("amqp://guest:guest@127.0.0.1:5672//", 5672),
+}
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for(check, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+@pytest.fixture(params=sorted(BROKERS))
+def stack(request, freshdesk):
+    broker_url, port = BROKERS[request.param]
+    if connection.vendor != "postgresql":
+        pytest.skip("end-to-end tests need PostgreSQL on 127.0.0.1:5432 (CI has it)")
+    if not processes.reachable(port):
+        pytest.skip(f"{request.param} is not running on 127.0.0.1:{port} (CI starts it)")
+    db = connection.settings_dict
+    env = processes.service_env(
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        CELERY_BROKER_URL=broker_url, FRESHDESK_BASE_URL=freshdesk.base_url,
+        FRESHDESK_API_KEY=freshdesk.api_key, SAUTIKIT_WEBHOOK_SECRET=SECRET, CONN_MAX_AGE=0,
+    )
+    with processes.worker(env, name=f"e2e-worker-{request.param}"), processes.web(env) as base_url:
+        yield base_url
+
+
+def test_missed_call_through_real_processes_gives_one_callback_ticket(stack, freshdesk):
+    body = signed("call.failed", "CAe2e1", status="no-answer", **{"from": "0712345678"})
+    answers = [requests.post(f"{stack}/webhooks/sautikit/", json=body, timeout=5) for _ in range(3)]
+    assert [a.status_code for a in answers] == [202, 200, 200]
+
+    assert wait_for(lambda: WebhookEvent.objects.filter(status="done").exists())
+    assert len(freshdesk.tickets) == 1
+    ticket = next(iter(freshdesk.tickets.values()))
+    assert ticket["subject"] == "Missed call from +254712345678: callback required"
+    assert ticket["tags"] == ["sautikit", "missed_call", "callback_needed"]
+
+
+def test_answered_call_with_out_of_order_completion_gets_its_note(stack, freshdesk):
+    post = lambda body: requests.post(f"{stack}/webhooks/sautikit/", json=body, timeout=5)  # noqa: E731
+    post(signed("call.completed", "CAe2e2", duration_seconds=61))
+    post(signed("call.answered", "CAe2e2"))
+
+    assert wait_for(lambda: WebhookEvent.objects.filter(status="done").count() == 2, timeout=90)
+    ticket = next(iter(freshdesk.tickets.values()))
+    notes = freshdesk.notes[ticket["id"]]
+    assert [n["body_text"].strip() for n in notes] == ["Call ended. Duration: 61s. Cost: KES 0.00."]
