@@ -1,0 +1,110 @@
+"""Agent phones: who routing can ring, and on which number."""
+
+import logging
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from integration import freshdesk
+from integration.phones import InvalidNumber, to_e164
+
+from .models import AgentPhone
+from .sync import sync_agents
+
+logger = logging.getLogger(__name__)
+
+
+class AgentPhoneForm(forms.ModelForm):
+    class Meta:
+        model = AgentPhone
+        fields = ["name", "email", "freshdesk_agent_id", "phone", "user", "is_active"]
+
+    def clean_phone(self):
+        """Stored in E.164, the form Sautikit dials; Kenyan 07… and 2547… are accepted."""
+        phone = self.cleaned_data["phone"].strip()
+        if not phone:
+            return ""
+        try:
+            return to_e164(phone)
+        except InvalidNumber:
+            raise forms.ValidationError(
+                "“%(phone)s” is not a phone number routing can dial. Use the international "
+                "form, e.g. +254711000001 (a Kenyan 0711 000 001 is converted for you).",
+                params={"phone": phone}, code="invalid_phone",
+            ) from None
+
+
+class DialNumberFilter(admin.SimpleListFilter):
+    title = "dial number"
+    parameter_name = "dial_number"
+
+    def lookups(self, request, model_admin):
+        return [("missing", "No phone: routing cannot reach them"), ("present", "Has a phone")]
+
+    def queryset(self, request, queryset):
+        missing = Q(phone="") & Q(freshdesk_phone="")
+        if self.value() == "missing":
+            return queryset.filter(missing)
+        if self.value() == "present":
+            return queryset.exclude(missing)
+        return queryset
+
+
+@admin.register(AgentPhone)
+class AgentPhoneAdmin(admin.ModelAdmin):
+    form = AgentPhoneForm
+    list_display = ["name", "email", "dial", "available", "is_active", "user", "availability_updated_at",
+                    "last_routed_at"]
+    list_filter = [DialNumberFilter, "available", "is_active"]
+    search_fields = ["name", "email", "phone", "freshdesk_phone", "=freshdesk_agent_id"]
+    readonly_fields = ["freshdesk_phone", "available", "availability_updated_at", "last_routed_at"]
+
+    @admin.display(description="dials", ordering="phone")
+    def dial(self, agent):
+        if agent.dial_number:
+            source = "" if agent.phone else " (from Freshdesk)"
+            return f"{agent.dial_number}{source}"
+        return format_html('<strong style="color:var(--error-fg)">{}</strong>',
+                           "No phone: routing cannot reach this agent")
+
+    def get_urls(self):
+        return [path("sync/", self.admin_site.admin_view(self.sync_view), name="agents_agentphone_sync"),
+                *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        without = AgentPhone.objects.filter(is_active=True, phone="", freshdesk_phone="").count()
+        if without and request.method == "GET":
+            self.message_user(request, f"{without} active agent(s) have no phone: routing cannot "
+                              "reach them. Filter by “dial number” to find them.", messages.WARNING)
+        extra = {"can_sync": self._can_sync(request), **(extra_context or {})}
+        return super().changelist_view(request, extra)
+
+    def _can_sync(self, request):
+        return request.user.has_perms(["agents.add_agentphone", "agents.change_agentphone"])
+
+    def sync_view(self, request):
+        """Import agents from Freshdesk (agents.sync does the work; this only reports)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        back = HttpResponseRedirect(reverse("admin:agents_agentphone_changelist"))
+        if not self._can_sync(request):
+            self.message_user(request, "You may not change agent phones.", messages.ERROR)
+            return back
+        try:
+            result = sync_agents()
+        except ImproperlyConfigured as err:
+            self.message_user(request, f"Freshdesk is not configured: {err}", messages.ERROR)
+            return back
+        except freshdesk.FreshdeskError as err:
+            logger.warning("agent sync failed", extra={"error": str(err)[:200]})
+            self.message_user(request, f"Freshdesk did not answer the agent list, nothing changed: {err}",
+                              messages.ERROR)
+            return back
+        self.message_user(request, f"Synced from Freshdesk: {result}.",
+                          messages.WARNING if result.without_phone else messages.SUCCESS)
+        return back

@@ -1,0 +1,46 @@
+"""Who may do what: supervisors run the desk in the admin, agents only use the softphone.
+
+    group = ensure_supervisors_group()   # idempotent; `manage.py setup_roles` calls it
+
+A supervisor is an `is_staff` user in the "Supervisors" group. An agent is a
+non-staff user linked to an AgentPhone: the admin refuses them (it requires
+is_staff) while the softphone only asks for a login.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
+
+SUPERVISORS = "Supervisors"
+
+# (app_label, model, actions). Change on events/tickets is what the replay and
+# "mark callbacks done" actions require; nothing here deletes a record of a call.
+SUPERVISOR_PERMISSIONS = [
+    ("integration", "webhookevent", ("view", "change")),
+    ("integration", "call", ("view",)),
+    ("integration", "ticket", ("view", "change")),
+    ("integration", "routingsettings", ("view", "change", "add")),
+    ("agents", "agentphone", ("view", "change", "add", "delete")),
+]
+
+
+def supervisor_permissions():
+    """The Permission rows; ImproperlyConfigured if migrations have not created them yet."""
+    wanted, found = [], []
+    for app_label, model, actions in SUPERVISOR_PERMISSIONS:
+        content_type = ContentType.objects.get_by_natural_key(app_label, model)
+        for action in actions:
+            codename = f"{action}_{model}"
+            wanted.append(codename)
+            found.extend(Permission.objects.filter(content_type=content_type, codename=codename))
+    missing = set(wanted) - {p.codename for p in found}
+    if missing:
+        raise ImproperlyConfigured(f"permissions missing (run migrate first): {', '.join(sorted(missing))}")
+    return found
+
+
+def ensure_supervisors_group():
+    """Create the group, or bring its permissions back to exactly the list above."""
+    group, _ = Group.objects.get_or_create(name=SUPERVISORS)
+    group.permissions.set(supervisor_permissions())
+    return group

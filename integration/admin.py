@@ -1,0 +1,379 @@
+"""Where supervisors run the desk: the callback queue, the call log, webhook events and routing.
+
+The callback queue is the Ticket changelist, opened on "waiting" and oldest first,
+so it keeps the admin's pagination, search and actions; closed callbacks stay in
+it under the "called back / closed" filter, with who closed them, when and why.
+"""
+
+import json
+import logging
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Count, Min, Q
+from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.timesince import timesince
+
+from . import freshdesk
+from .models import Call, RoutingSettings, Ticket, WebhookEvent
+from .phones import InvalidNumber, to_e164
+from .replay import replay
+from .services.handlers import close_callback
+
+logger = logging.getLogger(__name__)
+
+SOFTPHONE_URL = "/softphone/"  # DESIGN §6: ?number=…&ticket=… pre-fills the dialer
+
+
+def as_number(term):
+    """Let a supervisor type 0712 345 678 and find +254712345678, as numbers are stored."""
+    try:
+        return to_e164(term)
+    except InvalidNumber:
+        return term
+
+
+def freshdesk_link(ticket):
+    if ticket is None:
+        return "—"
+    url = ticket.freshdesk_url
+    label = f"#{ticket.freshdesk_id}"
+    return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, label) if url else label
+
+
+def duration_text(seconds):
+    if seconds is None:
+        return "—"
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
+
+
+# --- the callback queue ------------------------------------------------------------------
+
+
+class CallbackFilter(admin.SimpleListFilter):
+    """Opens on the waiting callbacks: that is the queue; the rest is its history."""
+
+    title = "callback"
+    parameter_name = "callback"
+    WAITING, DONE, ALL = "waiting", "done", "all"
+
+    def lookups(self, request, model_admin):
+        return [(self.WAITING, "Waiting for a callback"), (self.DONE, "Called back / closed"),
+                (self.ALL, "All tickets")]
+
+    def choices(self, changelist):
+        current = self.value() or self.WAITING
+        for value, title in self.lookup_choices:
+            yield {"selected": current == value, "display": title,
+                   "query_string": changelist.get_query_string({self.parameter_name: value})}
+
+    def queryset(self, request, queryset):
+        value = self.value() or self.WAITING
+        if value == self.WAITING:
+            return queryset.filter(callback_open=True)
+        if value == self.DONE:
+            return queryset.filter(kind=Ticket.Kind.CALLBACK, callback_open=False)
+        return queryset
+
+
+class MarkDoneForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200, help_text="Added to each ticket as a private note, e.g. “reached by SMS”.",
+        widget=forms.TextInput(attrs={"size": 60, "autofocus": True}),
+    )
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    search_fields = ["requester_number", "subject"]
+    list_filter = [CallbackFilter, "kind"]
+    list_per_page = 50
+    actions = ["mark_callbacks_done"]
+    readonly_fields = ["freshdesk_id", "freshdesk_ticket", "kind", "requester_number", "subject",
+                       "created_at", "callback_open", "callback_done_at", "callback_done_by",
+                       "callback_done_reason"]
+
+    def get_queryset(self, request):
+        queryset = Ticket.objects.annotate(
+            # The customer's first missed call, not when Freshdesk took the ticket (it may
+            # have been down): waiting time and "oldest first" are about the customer.
+            missed_at=Coalesce(Min("calls__started_at", filter=Q(calls__direction=Call.Direction.INBOUND)),
+                               "created_at"),
+            inbound_calls=Count("calls", filter=Q(calls__direction=Call.Direction.INBOUND)),
+        )
+        return queryset.order_by(*self.get_ordering(request))
+
+    def _showing_history(self, request):
+        return request.GET.get(CallbackFilter.parameter_name) in (CallbackFilter.DONE, CallbackFilter.ALL)
+
+    def get_list_display(self, request):
+        if self._showing_history(request):
+            return ["requester_number", "missed_at_display", "calls_from_number", "callback_done_at",
+                    "callback_done_by", "callback_done_reason", "freshdesk_ticket", "kind"]
+        return ["requester_number", "waiting", "missed_at_display", "calls_from_number",
+                "freshdesk_ticket", "call_back"]
+
+    def get_ordering(self, request):
+        if request.GET.get(CallbackFilter.parameter_name) == CallbackFilter.DONE:
+            return ["-callback_done_at"]
+        if self._showing_history(request):
+            return ["-created_at"]
+        return ["missed_at"]  # the queue: whoever has waited longest comes first
+
+    def changelist_view(self, request, extra_context=None):
+        waiting = Ticket.objects.filter(callback_open=True).count()
+        title = f"Callback queue: {waiting} waiting" if not self._showing_history(request) else "Callbacks"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, as_number(search_term))
+
+    @admin.display(description="waiting", ordering="missed_at")
+    def waiting(self, ticket):
+        return timesince(ticket.missed_at, timezone.now())
+
+    @admin.display(description="missed call at", ordering="missed_at")
+    def missed_at_display(self, ticket):
+        return timezone.localtime(ticket.missed_at).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="times called", ordering="inbound_calls")
+    def calls_from_number(self, ticket):
+        return ticket.inbound_calls
+
+    @admin.display(description="Freshdesk ticket")
+    def freshdesk_ticket(self, ticket):
+        return freshdesk_link(ticket)
+
+    @admin.display(description="call back")
+    def call_back(self, ticket):
+        query = urlencode({"number": ticket.requester_number, "ticket": ticket.freshdesk_id})
+        return format_html('<a class="button" href="{}?{}">Call {}</a>', SOFTPHONE_URL, query,
+                           ticket.requester_number)
+
+    def has_add_permission(self, request):
+        return False  # tickets come from calls
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the row is how we know a call already has its Freshdesk ticket
+
+    @admin.action(description="Mark selected callbacks done…", permissions=["change"])
+    def mark_callbacks_done(self, request, queryset):
+        open_ids = list(queryset.filter(callback_open=True).values_list("pk", flat=True))
+        if not open_ids:
+            self.message_user(request, "None of the selected tickets waits for a callback.",
+                              messages.WARNING)
+            return None
+        form = MarkDoneForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            _close_callbacks(request, open_ids, form.cleaned_data["reason"], self)
+            return None
+        return TemplateResponse(request, "admin/integration/ticket/mark_callbacks_done.html", {
+            **self.admin_site.each_context(request),
+            "title": "Mark callbacks done",
+            "opts": self.model._meta,
+            "form": form,
+            "tickets": Ticket.objects.filter(pk__in=open_ids).order_by("created_at"),
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
+
+
+def _close_callbacks(request, ticket_ids, reason, model_admin):
+    """Close each callback in Freshdesk now, and tell the supervisor which ones did not close.
+
+    Synchronous on purpose: the supervisor sees at once which tickets Freshdesk refused.
+    A ticket that failed stays in the queue, so running the action again is safe.
+    """
+    who = request.user.get_full_name() or request.user.get_username()
+    try:
+        client = freshdesk.FreshdeskClient.from_settings()
+    except ImproperlyConfigured as err:
+        model_admin.message_user(request, f"Freshdesk is not configured: {err}", messages.ERROR)
+        return
+    closed = []
+    for ticket in Ticket.objects.filter(pk__in=ticket_ids, callback_open=True).order_by("created_at"):
+        try:
+            close_callback(ticket, client, done_by=who, at=timezone.now(), reason=reason)
+        except freshdesk.FreshdeskError as err:
+            model_admin.message_user(request, f"Ticket #{ticket.freshdesk_id} is still open: "
+                                     f"Freshdesk said {err}", messages.ERROR)
+            continue
+        closed.append(ticket)
+        try:
+            client.add_note(ticket.freshdesk_id, f"<p>Callback closed by {escape(who)}: {escape(reason)}</p>")
+        except freshdesk.FreshdeskError as err:
+            model_admin.message_user(request, f"Ticket #{ticket.freshdesk_id} is closed, but its note "
+                                     f"could not be added: {err}", messages.WARNING)
+    logger.info("callbacks closed by supervisor", extra={
+        "ticket_ids": [t.freshdesk_id for t in closed], "by": who})
+    if closed:
+        numbers = ", ".join(f"#{t.freshdesk_id}" for t in closed)
+        model_admin.message_user(request, f"Marked {len(closed)} callback(s) done: {numbers}.",
+                                 messages.SUCCESS)
+
+
+# --- calls -------------------------------------------------------------------------------
+
+
+@admin.register(Call)
+class CallAdmin(admin.ModelAdmin):
+    list_display = ["started_at", "direction", "status", "from_number", "to_number", "agent",
+                    "duration", "cost", "ticket_link", "recording"]
+    list_filter = ["direction", "status", "agent", "started_at"]
+    date_hierarchy = "started_at"
+    search_fields = ["call_id", "from_number", "to_number"]
+    list_select_related = ["agent", "ticket"]
+    list_per_page = 100
+    # The presigned recording URL is shown only as a link, never as text (it is a credential).
+    exclude = ["recording_url"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = [f.name for f in Call._meta.fields if f.name != "recording_url"]
+        return [*fields, "recording"]
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, as_number(search_term))
+
+    @admin.display(description="duration", ordering="duration_seconds")
+    def duration(self, call):
+        return duration_text(call.duration_seconds)
+
+    @admin.display(description="cost (KES)", ordering="cost_kes")
+    def cost(self, call):
+        return "—" if call.cost_kes is None else f"{call.cost_kes:.2f}"
+
+    @admin.display(description="ticket")
+    def ticket_link(self, call):
+        return freshdesk_link(call.ticket)
+
+    @admin.display(description="recording")
+    def recording(self, call):
+        if not call.recording_url:
+            return "—"
+        return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">recording</a>',
+                           call.recording_url)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- webhook events ----------------------------------------------------------------------
+
+
+def _redact(payload):
+    """The stored payload for display, with the presigned recording URL cut to its path."""
+    if isinstance(payload, dict) and isinstance(payload.get("recording_url"), str):
+        parts = urlsplit(payload["recording_url"])
+        if parts.query:
+            payload = {**payload, "recording_url": urlunsplit(parts._replace(query="…"))}
+    return payload
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ["pk", "event", "call_id", "status", "attempts", "received_at", "processed_at",
+                    "error_summary"]
+    list_filter = ["status", "event", "received_at"]
+    search_fields = ["=call_id"]
+    list_per_page = 100
+    actions = ["replay_events"]
+    fields = ["event", "call_id", "status", "attempts", "received_at", "processed_at",
+              "next_attempt_at", "freshdesk_note_id", "last_error", "payload"]
+    readonly_fields = fields
+    change_form_template = "admin/integration/webhookevent/change_form.html"
+
+    @admin.display(description="last error")
+    def error_summary(self, event):
+        return (event.last_error[:80] + "…") if len(event.last_error) > 80 else event.last_error
+
+    @admin.display(description="payload")
+    def payload(self, event):
+        try:
+            text = json.dumps(_redact(json.loads(event.raw_body)), indent=2, sort_keys=True,
+                              ensure_ascii=False)
+        except ValueError:
+            text = event.raw_body or "(pruned)"
+        return format_html('<pre class="sautidesk-payload">{}</pre>', text)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_replay_permission(self, request):
+        return request.user.has_perm("integration.change_webhookevent")
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/replay/", self.admin_site.admin_view(self.replay_one),
+                 name="integration_webhookevent_replay"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"can_replay": self.has_replay_permission(request), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra)
+
+    @admin.action(description="Replay selected events", permissions=["replay"])
+    def replay_events(self, request, queryset):
+        self._report(request, replay(queryset.values_list("pk", flat=True), by=request.user.get_username()))
+
+    def replay_one(self, request, pk):
+        event = get_object_or_404(WebhookEvent, pk=pk)
+        if request.method != "POST" or not self.has_replay_permission(request):
+            return HttpResponseRedirect(reverse("admin:integration_webhookevent_change", args=[pk]))
+        self._report(request, replay([event.pk], by=request.user.get_username()))
+        return HttpResponseRedirect(reverse("admin:integration_webhookevent_change", args=[pk]))
+
+    def _report(self, request, result):
+        if result.replayed:
+            self.message_user(request, f"Replaying {len(result.replayed)} event(s); they show "
+                              "done or failed once a worker has run them.", messages.SUCCESS)
+        for event_id, why in result.skipped.items():
+            self.message_user(request, f"Event {event_id} not replayed: {why}.", messages.WARNING)
+
+
+# --- routing settings --------------------------------------------------------------------
+
+
+@admin.register(RoutingSettings)
+class RoutingSettingsAdmin(admin.ModelAdmin):
+    """One row: what callers hear and when calls go to agents. It wins over BUSINESS_HOURS."""
+
+    fieldsets = [
+        ("When calls go to agents", {
+            "fields": ["business_hours", "holidays"],
+            "description": "Outside these hours, and on holidays, callers hear the closed "
+                           "message and no agent's phone rings.",
+        }),
+        ("What callers hear", {"fields": ["language", "greeting", "closed_message",
+                                          "busy_message", "busy_action"]}),
+    ]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not RoutingSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        """Straight to the one row (or to adding it): a list of one is noise."""
+        row = RoutingSettings.objects.order_by("pk").first()
+        if row is not None and self.has_view_or_change_permission(request, row):
+            return HttpResponseRedirect(reverse("admin:integration_routingsettings_change", args=[row.pk]))
+        if row is None and self.has_add_permission(request):
+            return HttpResponseRedirect(reverse("admin:integration_routingsettings_add"))
+        return super().changelist_view(request, extra_context)

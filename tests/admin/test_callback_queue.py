@@ -1,0 +1,159 @@
+"""The callback queue: who waits, how long, and how each callback leaves the queue."""
+
+import pytest
+from django.utils.html import escape
+
+from integration.models import Ticket
+from tests.admin.conftest import cell, row_of
+from tests.factories import signed
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = "/admin/integration/ticket/"
+NUMBER = "+254712345678"
+
+
+def test_missed_call_waits_in_the_queue_with_links_to_freshdesk_and_the_softphone(
+        supervisor_client, missed_call, freshdesk):
+    missed_call("CA100")
+    ticket_id = next(iter(freshdesk.tickets))
+
+    page = supervisor_client.get(QUEUE).content.decode()
+
+    assert "Callback queue: 1 waiting" in page
+    row = row_of(page, NUMBER)
+    assert row is not None
+    assert cell(row, "calls_from_number") == "1"
+    assert cell(row, "waiting") in ("0\xa0minutes", "0 minutes")
+    assert f'href="https://sautidesk-test.freshdesk.com/a/tickets/{ticket_id}"' in row
+    assert escape(f"/softphone/?number=%2B254712345678&ticket={ticket_id}") in row
+
+
+def test_queue_lists_the_longest_waiting_caller_first(supervisor_client, missed_call, freshdesk):
+    missed_call("CA110", number="0711111111")
+    missed_call("CA111", number="0722222222")
+    Ticket.objects.filter(requester_number="+254722222222").update(
+        created_at=Ticket.objects.get(requester_number="+254711111111").created_at.replace(year=2025))
+    # The customer's missed call, not the ticket, says how long they have waited.
+    from integration.models import Call
+    Call.objects.filter(call_id="CA111").update(started_at=Call.objects.get(call_id="CA111").started_at.replace(year=2025))
+
+    page = supervisor_client.get(QUEUE).content.decode()
+
+    assert page.index("+254722222222") < page.index("+254711111111")
+
+
+def test_outbound_call_to_the_number_closes_the_callback_end_to_end(
+        supervisor_client, missed_call, post_webhook, run_worker, freshdesk):
+    missed_call("CA120")
+    ticket_id = next(iter(freshdesk.tickets))
+    assert row_of(supervisor_client.get(QUEUE).content.decode(), NUMBER)
+
+    post_webhook(signed("call.completed", "CA121", direction="outbound", duration_seconds=60,
+                        **{"from": "+254203893800", "to": NUMBER}))
+    run_worker()
+
+    assert freshdesk.tickets[ticket_id]["tags"] == ["sautikit", "missed_call"]
+    notes = [n["body_text"] for n in freshdesk.notes[ticket_id]]
+    assert len(notes) == 1
+    assert "Callback done" in notes[0] and "Duration: 60s" in notes[0]
+    queue = supervisor_client.get(QUEUE).content.decode()
+    assert row_of(queue, NUMBER) is None
+    assert "Callback queue: 0 waiting" in queue
+    history = supervisor_client.get(QUEUE, {"callback": "done"}).content.decode()
+    row = row_of(history, NUMBER)
+    assert row is not None
+    assert cell(row, "callback_done_by") == "an agent"
+
+
+def test_repeat_caller_adds_a_note_and_the_queue_counts_two_calls(
+        supervisor_client, missed_call, freshdesk):
+    missed_call("CA130")
+    missed_call("CA131")
+
+    assert len(freshdesk.tickets) == 1
+    ticket_id = next(iter(freshdesk.tickets))
+    assert ["Missed again" in n["body_text"] for n in freshdesk.notes[ticket_id]] == [True]
+    page = supervisor_client.get(QUEUE).content.decode()
+    assert "Callback queue: 1 waiting" in page
+    assert cell(row_of(page, NUMBER), "calls_from_number") == "2"
+
+
+def test_bulk_mark_done_asks_for_a_reason_then_closes_in_freshdesk(
+        supervisor_client, missed_call, freshdesk):
+    missed_call("CA140", number="0711111111")
+    missed_call("CA141", number="0722222222")
+    missed_call("CA142", number="0733333333")
+    chosen = list(Ticket.objects.exclude(requester_number="+254733333333").values_list("pk", flat=True))
+    action = {"action": "mark_callbacks_done", "_selected_action": chosen}
+
+    form = supervisor_client.post(QUEUE, action)
+    assert form.status_code == 200
+    assert "Reason" in form.content.decode() and "Mark 2 callbacks done" in form.content.decode()
+    missing_reason = supervisor_client.post(QUEUE, {**action, "apply": "1", "reason": ""})
+    assert "This field is required" in missing_reason.content.decode()
+    assert Ticket.objects.filter(callback_open=True).count() == 3
+
+    done = supervisor_client.post(QUEUE, {**action, "apply": "1", "reason": "reached by SMS"}, follow=True)
+
+    assert "Marked 2 callback(s) done" in done.content.decode()
+    for ticket in Ticket.objects.filter(pk__in=chosen):
+        assert not ticket.callback_open
+        assert (ticket.callback_done_by, ticket.callback_done_reason) == ("Amina Otieno", "reached by SMS")
+        remote = freshdesk.tickets[ticket.freshdesk_id]
+        assert remote["tags"] == ["sautikit", "missed_call"]
+        assert [n["body_text"] for n in freshdesk.notes[ticket.freshdesk_id]] == [
+            "Callback closed by Amina Otieno: reached by SMS"]
+    left = Ticket.objects.get(callback_open=True)
+    assert left.requester_number == "+254733333333"
+    assert "callback_needed" in freshdesk.tickets[left.freshdesk_id]["tags"]
+    history = supervisor_client.get(QUEUE, {"callback": "done"}).content.decode()
+    assert cell(row_of(history, "+254711111111"), "callback_done_reason") == "reached by SMS"
+
+
+def test_bulk_mark_done_keeps_a_callback_freshdesk_refused_in_the_queue(
+        supervisor_client, missed_call, freshdesk):
+    missed_call("CA150", number="0711111111")
+    missed_call("CA151", number="0722222222")
+    first, second = Ticket.objects.order_by("created_at")
+    freshdesk.fail_next(503, path_prefix=f"/api/v2/tickets/{first.freshdesk_id}", method="GET")
+
+    page = supervisor_client.post(QUEUE, {
+        "action": "mark_callbacks_done", "_selected_action": [first.pk, second.pk],
+        "apply": "1", "reason": "reached by SMS"}, follow=True).content.decode()
+
+    assert f"Ticket #{first.freshdesk_id} is still open" in page
+    assert "Marked 1 callback(s) done" in page
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.callback_open and not second.callback_open
+    assert "callback_needed" in freshdesk.tickets[first.freshdesk_id]["tags"]
+
+
+def test_queue_search_finds_a_number_typed_the_kenyan_way(supervisor_client, missed_call, freshdesk):
+    missed_call("CA160", number="0711111111")
+    missed_call("CA161", number="0722222222")
+
+    page = supervisor_client.get(QUEUE, {"q": "0722 222 222"}).content.decode()
+
+    assert row_of(page, "+254722222222") and not row_of(page, "+254711111111")
+
+
+@pytest.mark.parametrize("query", [{"callback": "done"}, {"callback": "all"}, {"kind__exact": "callback"},
+                                   {"callback": "all", "kind__exact": "inbound"}])
+def test_queue_renders_with_each_filter(supervisor_client, missed_call, freshdesk, query):
+    missed_call("CA170")
+    assert supervisor_client.get(QUEUE, query).status_code == 200
+
+
+def test_queue_is_paginated(supervisor_client):
+    Ticket.objects.bulk_create(
+        Ticket(freshdesk_id=1000 + i, kind="callback", requester_number=f"+2547110{i:05d}", callback_open=True)
+        for i in range(60))
+
+    first = supervisor_client.get(QUEUE).content.decode()
+    second = supervisor_client.get(QUEUE, {"p": 2}).content.decode()
+
+    assert "Callback queue: 60 waiting" in first
+    assert first.count('class="field-requester_number"') == 50
+    assert second.count('class="field-requester_number"') == 10
