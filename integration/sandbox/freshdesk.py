@@ -1,0 +1,191 @@
+"""A local stand-in for the Freshdesk API v2, for tests and the service's sandbox mode.
+
+    with FreshdeskSandbox(api_key="sandbox-key") as fd:
+        requests.post(f"{fd.base_url}/api/v2/tickets", json={...}, auth=(fd.api_key, "X"))
+        assert fd.tickets[1]["tags"] == ["sautikit", "missed_call"]
+
+It validates the way Freshdesk does (see ``_freshdesk_rules``), sends the ``X-RateLimit-*``
+headers and, with ``rate_limit_per_minute``, answers 429 with ``Retry-After``. Faults:
+``fail_next`` (an error instead of the change), ``drop_after_apply`` (the change, then a dropped
+connection: Freshdesk has no idempotency key, so this is how duplicate tickets are born) and
+``delay``. ``/_sandbox/`` shows the tickets to a person; ``/_sandbox/state`` gives them as JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import math
+import re
+import time
+from collections import deque
+
+from . import _freshdesk_rules as rules
+from ._freshdesk_store import FreshdeskStore
+from ._freshdesk_views import FreshdeskEndpoints, parse_multipart
+from ._server import Request, Response, SandboxServer, html_response, json_response
+from .page import render_page
+
+# Without a configured limit the headers still appear, with a budget no test will exhaust.
+UNLIMITED_TOTAL = 100_000
+RATE_WINDOW_SECONDS = 60.0
+
+
+class FreshdeskSandbox(FreshdeskEndpoints, SandboxServer):
+    """Freshdesk API v2 on ``base_url``; data in ``tickets``, ``notes``, ``contacts``, ``agents``.
+
+    Basic auth with ``api_key`` as the user name (any password), like Freshdesk. Only
+    ``/api/...`` calls are logged in ``requests`` and counted against the rate limit.
+    """
+
+    def __init__(self, api_key: str = "sandbox-key", rate_limit_per_minute: int | None = None,
+                 host: str = "127.0.0.1", port: int = 0):
+        super().__init__(host, port)
+        self.api_key = api_key
+        self.rate_limit_per_minute = rate_limit_per_minute
+        self._store = FreshdeskStore()
+        self._hits: deque[float] = deque()
+
+    # -- what tests look at and arrange ----------------------------------------------------
+
+    @property
+    def tickets(self) -> dict[int, dict]:
+        return self._store.tickets
+
+    @property
+    def notes(self) -> dict[int, list[dict]]:
+        return self._store.notes
+
+    @property
+    def contacts(self) -> dict[int, dict]:
+        return self._store.contacts
+
+    @property
+    def agents(self) -> dict[int, dict]:
+        return self._store.agents
+
+    def reset(self) -> None:
+        """Forget all data, the request log, faults, delays and the rate-limit window."""
+        with self._lock:
+            self._store.clear()
+            self.requests.clear()
+            self._hits.clear()
+        self._clear_faults()
+
+    def add_agent(self, id=None, name="Wanjiku", email=None, available=True, phone=None, mobile=None,
+                  active=True) -> dict:
+        with self._lock:
+            return copy.deepcopy(self._store.add_agent(id, name, email, available, phone, mobile, active))
+
+    def set_agent_available(self, agent_id: int, available: bool) -> None:
+        with self._lock:
+            self._store.set_agent_available(agent_id, available)
+
+    def add_contact(self, name: str, phone: str | None = None, mobile: str | None = None,
+                    email: str | None = None) -> dict:
+        with self._lock:
+            return copy.deepcopy(self._store.add_contact(name, phone=phone, mobile=mobile, email=email))
+
+    def fail_next(self, status, count=1, body=None, headers=None, path_prefix="/api/v2/", method=None) -> None:
+        if status == 429 and not any(k.lower() == "retry-after" for k in (headers or {})):
+            headers = {**(headers or {}), "Retry-After": "60"}
+        super().fail_next(status, count, body, headers, path_prefix, method)
+
+    def drop_after_apply(self, count=1, path_prefix="/api/v2/tickets",
+                         methods=("POST", "PUT", "PATCH", "DELETE")) -> None:
+        super().drop_after_apply(count, path_prefix, methods)
+
+    def delay(self, path_prefix: str, seconds: float) -> None:
+        """Make every request under ``path_prefix`` wait ``seconds`` first; 0 clears it."""
+        self._set_delay(path_prefix, seconds)
+
+    def state(self) -> dict:
+        with self._lock:
+            return copy.deepcopy(self._store.state())
+
+    # -- SandboxServer hooks ---------------------------------------------------------------
+
+    def should_log(self, request: Request) -> bool:
+        return request.path.startswith("/api/")
+
+    def log_entry(self, request: Request) -> dict:
+        entry = super().log_entry(request)
+        if request.content_type == "multipart/form-data":
+            try:
+                form, files = parse_multipart(request)
+            except ValueError:
+                form, files = {}, []
+            entry["form"] = {k: v[-1] if len(v) == 1 else v for k, v in form.items()}
+            entry["files"] = [{"field": f, "name": n, "content_type": t, "size": len(b)} for f, n, t, b in files]
+        return entry
+
+    def default_fault_body(self, status: int):
+        if status == 429:
+            return rules.RATE_LIMITED
+        if status >= 500:
+            return {"code": "internal_error", "message": "We're sorry, but something went wrong."}
+        return {"code": "invalid_value", "message": f"Injected HTTP {status}"}
+
+    def handle(self, request: Request) -> Response:
+        if request.path.startswith("/_sandbox"):
+            return self._inspect(request)
+        if not request.path.startswith("/api/v2/"):
+            return Response(404)
+        with self._lock:
+            limited, headers = self._count_against_rate_limit()
+            if limited:
+                return json_response(429, rules.RATE_LIMITED, headers)
+            if not self._authenticated(request):
+                response = json_response(401, rules.INVALID_CREDENTIALS)
+            else:
+                response = self._route(request)
+        response.headers.update(headers)
+        return response
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _count_against_rate_limit(self) -> tuple[bool, dict[str, str]]:
+        now = time.monotonic()
+        while self._hits and self._hits[0] <= now - RATE_WINDOW_SECONDS:
+            self._hits.popleft()
+        limit = self.rate_limit_per_minute
+        if limit is not None and len(self._hits) >= limit:
+            retry_after = max(1, math.ceil(self._hits[0] + RATE_WINDOW_SECONDS - now))
+            return True, {"Retry-After": str(retry_after)}
+        self._hits.append(now)
+        total = limit if limit is not None else UNLIMITED_TOTAL
+        return False, {
+            "X-RateLimit-Total": str(total),
+            "X-RateLimit-Remaining": str(max(total - len(self._hits), 0)),
+            "X-RateLimit-Used-CurrentRequest": "1",
+        }
+
+    def _authenticated(self, request: Request) -> bool:
+        scheme, _, encoded = (request.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            username = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        return bool(self.api_key) and username == self.api_key
+
+    # -- inspection ------------------------------------------------------------------------
+
+    def _inspect(self, request: Request) -> Response:
+        path = request.path.rstrip("/")
+        if request.method == "GET" and path == "/_sandbox":
+            return html_response(200, render_page(self.state()))
+        if request.method == "GET" and path == "/_sandbox/state":
+            return json_response(200, self.state())
+        if request.method == "POST" and path == "/_sandbox/reset":
+            self.reset()
+            return json_response(200, {"reset": True})
+        match = re.fullmatch(r"/_sandbox/attachments/(\d+)", path)
+        if request.method == "GET" and match:
+            with self._lock:
+                content = self._store.attachment_bodies.get(int(match[1]))
+            if content is not None:
+                return Response(200, content, {"Content-Type": "application/octet-stream"})
+        return Response(404)
