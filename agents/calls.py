@@ -1,0 +1,186 @@
+"""Placing an outbound call from the softphone (DESIGN §5), with the API key kept server-side.
+
+    placed = place_call(request.user, "0712 345 678", ticket_id=123)
+    placed.call, placed.duplicate
+
+A double click must never ring the customer twice, and two clicks can arrive on
+two web processes at once. So placing runs in three steps:
+
+1. one short transaction holding the agent's row lock (`select_for_update` on
+   AgentPhone; SQLite's IMMEDIATE transactions serialise the same way): if this
+   user already has a call to this number that is being placed or was placed a
+   few seconds ago, return it; otherwise insert a *pending* Call row whose
+   `call_id` is provisional. The lock is held for milliseconds, never across the
+   HTTP request to Sautikit;
+2. `POST /v1/calls` outside any transaction;
+3. on success the pending row takes Sautikit's call id (merging into the row a
+   fast webhook may already have created for it); on failure it is deleted.
+
+Why a failed placement leaves no Call row: `Call.call_id` is Sautikit's id and
+every Call is a call Sautikit knows about (webhooks, admin, callback queue read
+it that way). A call Sautikit refused has no id and never rang; the agent sees
+the reason on the page and the log line keeps the attempt.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from agents.models import AgentPhone
+from integration.models import Call, Ticket
+from integration.sautikit import SautikitClient, SautikitError, SautikitUnavailable
+from integration.services.tickets import link_ticket
+
+logger = logging.getLogger(__name__)
+
+PENDING_PREFIX = "pending:"
+# A second click on the same number within this time returns the first call.
+DUPLICATE_WINDOW = timedelta(seconds=10)
+# A pending row older than this belongs to a request that died mid-way (longer than
+# Sautikit's connect + read timeouts): it no longer blocks a new call.
+PENDING_STALE = timedelta(seconds=60)
+LIVE_STATUSES = (Call.Status.RINGING, Call.Status.ANSWERED)
+
+
+class NotAnAgent(Exception):
+    """The user is not linked to an active AgentPhone, so may not place calls."""
+
+
+class CallNotPlaced(Exception):
+    """Sautikit did not place the call; `message` is fit for the agent, `http_status` for the API."""
+
+    def __init__(self, message, http_status):
+        super().__init__(message)
+        self.message = message
+        self.http_status = http_status
+
+
+@dataclass(frozen=True)
+class Placed:
+    call: Call
+    duplicate: bool
+
+
+def is_pending(call):
+    return call.call_id.startswith(PENDING_PREFIX)
+
+
+def active_agent(user):
+    """The user's active AgentPhone, or None."""
+    agent = getattr(user, "agent_phone", None) if user.is_authenticated else None
+    return agent if agent is not None and agent.is_active else None
+
+
+def open_callback_ticket(number):
+    """The oldest open callback for `number`: the customer who has waited longest."""
+    return Ticket.objects.filter(callback_open=True, requester_number=number).order_by("created_at").first()
+
+
+def place_call(user, to, ticket_id=None, request_id=""):
+    """Place a call to `to` (already E.164) for `user`; raise NotAnAgent or CallNotPlaced."""
+    agent = active_agent(user)
+    if agent is None:
+        raise NotAnAgent("Your login is not linked to an active agent.")
+    pending, duplicate = _claim(agent, user, to, ticket_id)
+    log = {"agent_id": agent.freshdesk_agent_id, "user_id": user.pk, "request_id": request_id,
+           "call_pk": pending.pk}
+    if duplicate:
+        logger.info("outbound call duplicate click", extra={**log, "call_id": pending.call_id})
+        return Placed(pending, True)
+    try:
+        response = _send(agent, to, ticket_id or (pending.ticket.freshdesk_id if pending.ticket else None))
+        call_id = _call_id(response)
+    except CallNotPlaced as err:
+        Call.objects.filter(pk=pending.pk, call_id=pending.call_id).delete()
+        logger.warning("outbound call not placed", extra={**log, "reason": err.message,
+                                                           "http_status": err.http_status})
+        raise
+    call = _confirm(pending, call_id)
+    logger.info("outbound call placed", extra={**log, "call_id": call.call_id,
+                                                "ticket_id": call.ticket.freshdesk_id if call.ticket else None})
+    return Placed(call, False)
+
+
+def _claim(agent, user, to, ticket_id):
+    """Return (an existing live call to `to`, True) or (a new pending Call row, False)."""
+    now = timezone.now()
+    with transaction.atomic():
+        AgentPhone.objects.select_for_update().get(pk=agent.pk)
+        recent = (
+            Call.objects.select_related("ticket")
+            .filter(placed_by=user, direction=Call.Direction.OUTBOUND, to_number=to,
+                    status__in=LIVE_STATUSES, started_at__gte=now - PENDING_STALE)
+            .order_by("-started_at")
+        )
+        for call in recent:
+            if is_pending(call) or call.started_at >= now - DUPLICATE_WINDOW:
+                return call, True
+        ticket = None
+        if ticket_id is None:
+            ticket = open_callback_ticket(to)
+        pending = Call.objects.create(
+            call_id=f"{PENDING_PREFIX}{uuid.uuid4().hex}", direction=Call.Direction.OUTBOUND,
+            from_number=settings.SAUTIKIT_FROM_NUMBER, to_number=to, status=Call.Status.RINGING,
+            agent=agent, placed_by=user, ticket=ticket,
+        )
+    if ticket_id is not None:
+        # The agent called from a ticket: log the call there, even if SautiDesk did not create it.
+        pending.ticket = link_ticket(pending.pk, ticket_id, to)
+    return pending, False
+
+
+def _send(agent, to, ticket_id):
+    metadata = {"agent_id": agent.freshdesk_agent_id}
+    if ticket_id:
+        metadata["freshdesk_ticket_id"] = ticket_id
+    base = settings.PUBLIC_BASE_URL
+    callback_url = f"{base}/webhooks/sautikit/" if base else None
+    try:
+        return SautikitClient.from_settings().place_call(to, voice_callback_url=callback_url,
+                                                         metadata=metadata)
+    except ImproperlyConfigured as err:
+        # Reported loudly (the system check names it too); the agent gets a plain answer.
+        logger.error("softphone not configured", extra={"problem": str(err)})
+        raise CallNotPlaced(f"Calling is not set up yet ({err}). Ask an administrator.", 503) from err
+    except SautikitUnavailable as err:
+        timed_out = isinstance(err.__cause__, requests.Timeout)
+        message = str(err)
+        if timed_out:
+            # A read timeout may come after Sautikit placed the call: say so honestly.
+            message = ("Sautikit did not answer in time. If the customer's phone rings, the call "
+                       "went through; otherwise try again.")
+        raise CallNotPlaced(message, 504 if timed_out else 503) from err
+    except SautikitError as err:
+        raise CallNotPlaced(str(err), 502) from err
+
+
+def _call_id(response):
+    call_id = response.get("call_id") if isinstance(response, dict) else None
+    if not isinstance(call_id, str) or not 0 < len(call_id) <= 64 or "\x00" in call_id:
+        raise CallNotPlaced("Sautikit answered without a usable call id; the call may not have "
+                            "been placed.", 502)
+    return call_id
+
+
+def _confirm(pending, call_id):
+    """Give the pending row Sautikit's id; if a webhook already created that call, merge into it."""
+    try:
+        with transaction.atomic():
+            Call.objects.filter(pk=pending.pk).update(call_id=call_id, updated_at=timezone.now())
+    except IntegrityError:
+        with transaction.atomic():
+            early = Call.objects.select_for_update().get(call_id=call_id)
+            for name in ("agent_id", "placed_by_id", "ticket_id"):
+                if getattr(early, name) is None:
+                    setattr(early, name, getattr(pending, name))
+            early.direction = Call.Direction.OUTBOUND
+            early.save(update_fields=["agent", "placed_by", "ticket", "direction", "updated_at"])
+            Call.objects.filter(pk=pending.pk).delete()
+    return Call.objects.select_related("ticket").get(call_id=call_id)
