@@ -90,10 +90,12 @@ def sync_agents(client=None):
         if fields["is_active"] and not fields["freshdesk_phone"] and not (row and row.phone):
             result.without_phone += 1
             result.names_without_phone.append(fields["name"])
+    # `created` is a LogRecord attribute: the keys say agents_ to stay clear of them.
     logger.info("agents synced", extra={
-        "created": result.created, "updated": result.updated, "unchanged": result.unchanged,
-        "without_phone": result.without_phone, "gone": result.gone,
-        "available": sum(1 for fields in fetched.values() if fields["available"]),
+        "agents_created": result.created, "agents_updated": result.updated,
+        "agents_unchanged": result.unchanged, "agents_without_phone": result.without_phone,
+        "agents_gone": result.gone,
+        "agents_available": sum(1 for fields in fetched.values() if fields["available"]),
     })
     return result
 
