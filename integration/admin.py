@@ -30,6 +30,8 @@ from .services.handlers import close_callback
 
 logger = logging.getLogger(__name__)
 
+# Change permission is what the actions need, but these rows are records: no Save buttons.
+READ_ONLY = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
 SOFTPHONE_URL = "/softphone/"  # DESIGN §6: ?number=…&ticket=… pre-fills the dialer
 
 
@@ -158,6 +160,9 @@ class TicketAdmin(admin.ModelAdmin):
         query = urlencode({"number": ticket.requester_number, "ticket": ticket.freshdesk_id})
         return format_html('<a class="button" href="{}?{}">Call {}</a>', SOFTPHONE_URL, query,
                            ticket.requester_number)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url, {**READ_ONLY, **(extra_context or {})})
 
     def has_add_permission(self, request):
         return False  # tickets come from calls
@@ -324,7 +329,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra = {"can_replay": self.has_replay_permission(request), **(extra_context or {})}
+        extra = {"can_replay": self.has_replay_permission(request), **READ_ONLY, **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra)
 
     @admin.action(description="Replay selected events", permissions=["replay"])
