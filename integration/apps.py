@@ -7,3 +7,4 @@ class IntegrationConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the configuration checks)
+        from . import ops_tasks  # noqa: F401  (heartbeat and pruning tasks; beat's heartbeat hook)

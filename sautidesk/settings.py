@@ -9,6 +9,7 @@ one is a `manage.py check` error naming the variable, not a traceback later.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "integration",
     "agents",
 ]
@@ -101,6 +103,10 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 if env.bool("TRUST_PROXY_HEADERS", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
+# HSTS is sent only over HTTPS; start low (e.g. 3600) and raise to 31536000 once TLS is settled.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -109,6 +115,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# /api/schema/: only the contract's endpoints (DESIGN §6), annotated in integration/openapi.py.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SautiDesk",
+    "DESCRIPTION": "Sautikit webhook intake and the softphone's click-to-call API.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "PREPROCESSING_HOOKS": ["integration.openapi.contract_endpoints_only"],
 }
 
 # --- Sautikit and Freshdesk (DESIGN §2) ----------------------------------------------
@@ -134,6 +149,17 @@ SAUTIKIT_TIMEOUT = (3.05, env.float("SAUTIKIT_READ_TIMEOUT", default=10))
 # Requests a minute that all workers together send to Freshdesk (0: no budget of our own,
 # only Freshdesk's 429s). Set it a little under the plan's limit (Growth 200, Pro 400).
 FRESHDESK_RATE_LIMIT_PER_MINUTE = env.int("FRESHDESK_RATE_LIMIT_PER_MINUTE", default=0)
+
+# --- Operations: readiness, metrics, retention (docs/deploy.md) -------------------------
+
+# /readyz answers 503 when the oldest event not yet done, or a heartbeat, is older than these.
+READINESS_MAX_PENDING_AGE = env.int("READINESS_MAX_PENDING_AGE", default=300)
+READINESS_MAX_HEARTBEAT_AGE = env.int("READINESS_MAX_HEARTBEAT_AGE", default=120)
+READINESS_BROKER_TIMEOUT = env.float("READINESS_BROKER_TIMEOUT", default=2)
+# Bearer token for /metrics (staff logins may read it too); empty: staff only.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Raw webhook payloads (customers' numbers) of finished events are emptied after this.
+WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=90)
 
 # --- Celery ---------------------------------------------------------------------------
 
@@ -181,6 +207,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 20.0,
         # A run queued behind a slow one is stale by the next: drop it rather than pile up.
         "options": {"expires": 15},
+    },
+    # Readiness (/readyz) reads when beat last sent this and a worker last ran it.
+    "heartbeat": {
+        "task": "integration.ops_tasks.heartbeat",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "prune-webhook-payloads": {
+        "task": "integration.ops_tasks.prune_payloads",
+        "schedule": crontab(hour=3, minute=17),
     },
 }
 

@@ -1,19 +1,19 @@
 from django.contrib import admin
-from django.http import JsonResponse
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 
+import integration.openapi  # noqa: F401  (registers the schema annotations)
 from integration.admin_views import dashboard
+from integration.health import healthz, readyz
+from integration.metrics import metrics_view
 from integration.webhooks import SautikitWebhookView
-
-
-def healthz(request):
-    """Liveness: the process answers. Readiness (database, broker, queue age) is /readyz."""
-    return JsonResponse({"status": "ok"})
-
 
 urlpatterns = [
     path("webhooks/sautikit/", SautikitWebhookView.as_view(), name="sautikit-webhook"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("", include("agents.urls")),  # /softphone/ and /api/calls/

@@ -1,0 +1,161 @@
+"""Prometheus metrics, scraped at `/metrics` (bearer METRICS_TOKEN, or a staff login).
+
+Two kinds, chosen for what stays correct with several gunicorn and Celery
+processes on several machines:
+
+* Facts that the database already holds are computed from it at scrape time
+  (`DatabaseCollector`): events by type and status, tickets and notes created,
+  failed events, retries, queue lag. Every web process answers the same, and
+  nothing is lost when a worker process dies or runs on another machine.
+* What only a process sees (webhook outcomes as answered, Freshdesk HTTP
+  statuses including 429s, retries and failures as they happen, routing
+  latency) is kept in prometheus-client counters and a histogram. With several
+  processes set PROMETHEUS_MULTIPROC_DIR (an empty directory, wiped at start)
+  for every gunicorn and Celery process on a host: `/metrics` then adds up every
+  process on its host that writes there. Worker hosts without a web process
+  are not seen by it; their business facts still are, from the database.
+
+Label values are clamped to known sets: a webhook body is untrusted, and a label
+per distinct garbage value would grow the registry without bound.
+"""
+
+import os
+
+from django.conf import settings
+from django.db.models import Count, F, Min, Sum
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram,
+                               generate_latest, multiprocess)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from .models import Ticket, WebhookEvent
+
+EVENTS = ("call.answered", "call.failed", "call.completed", "recording.ready", "call.routing")
+OUTCOMES = ("accepted", "duplicate", "ignored", "routed")
+PENDING = (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.PROCESSING)
+
+WEBHOOKS = Counter(
+    "sautidesk_webhooks", "Webhook deliveries answered, by event and outcome "
+    "(accepted, duplicate, ignored, routed, rejected_<http status>).", ["event", "outcome"],
+)
+FRESHDESK_REQUESTS = Counter(
+    "sautidesk_freshdesk_requests", "Freshdesk API requests by method and HTTP status "
+    "(no_response: timeout or connection error; budget_spent: held back by our shared budget).",
+    ["method", "status"],
+)
+EVENT_RETRIES = Counter(
+    "sautidesk_event_retries", "Event processing attempts put off to run again later.", ["event"],
+)
+EVENTS_FINISHED = Counter(
+    "sautidesk_events_finished", "Events that finished processing, by event and status "
+    "(done, ignored, failed).", ["event", "status"],
+)
+ROUTING_SECONDS = Histogram(
+    "sautidesk_routing_seconds", "Time to answer a call.routing webhook with voice actions.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+
+
+def _event_label(event):
+    return event if event in EVENTS else "other"
+
+
+def webhook_answered(event, outcome):
+    """Count one webhook answer; `outcome` is Stored.outcome or rejected_<status>."""
+    if outcome not in OUTCOMES and not str(outcome).startswith("rejected_"):
+        outcome = "other"
+    WEBHOOKS.labels(event=_event_label(event), outcome=outcome).inc()
+
+
+def freshdesk_answered(method, status):
+    """Count one Freshdesk request by HTTP status, `no_response` or `budget_spent`."""
+    FRESHDESK_REQUESTS.labels(method=str(method).upper(), status=str(status)).inc()
+
+
+def event_retried(event):
+    EVENT_RETRIES.labels(event=_event_label(event)).inc()
+
+
+def event_finished(event, status):
+    EVENTS_FINISHED.labels(event=_event_label(event), status=str(status)).inc()
+
+
+class DatabaseCollector:
+    """Pipeline facts read from the database at each scrape (a handful of indexed aggregates)."""
+
+    def collect(self):
+        events = GaugeMetricFamily(
+            "sautidesk_webhook_events", "Stored webhook events by event type and status.",
+            labels=["event", "status"],
+        )
+        for row in WebhookEvent.objects.values("event", "status").annotate(n=Count("pk")).order_by():
+            events.add_metric([_event_label(row["event"]), row["status"]], row["n"])
+        yield events
+
+        tickets = CounterMetricFamily(
+            "sautidesk_tickets_created", "Freshdesk tickets created for calls, by kind.", labels=["kind"],
+        )
+        for row in Ticket.objects.values("kind").annotate(n=Count("pk")).order_by():
+            tickets.add_metric([row["kind"]], row["n"])
+        yield tickets
+
+        notes = WebhookEvent.objects.filter(freshdesk_note_id__isnull=False).count()
+        yield CounterMetricFamily("sautidesk_notes_created", "Freshdesk notes added for events.",
+                                  value=notes)
+
+        failed = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count()
+        yield GaugeMetricFamily("sautidesk_failed_events",
+                                "Events that gave up and wait for a supervisor's replay.", value=failed)
+
+        repeats = WebhookEvent.objects.filter(attempts__gt=1).aggregate(n=Sum(F("attempts") - 1))["n"]
+        yield GaugeMetricFamily("sautidesk_event_repeat_attempts",
+                                "Processing attempts beyond the first, summed over stored events.",
+                                value=repeats or 0)
+
+        pending = WebhookEvent.objects.filter(status__in=PENDING)
+        oldest = pending.aggregate(oldest=Min("received_at"))["oldest"]
+        lag = (timezone.now() - oldest).total_seconds() if oldest else 0.0
+        yield GaugeMetricFamily("sautidesk_pending_events", "Events stored but not yet done.",
+                                value=pending.count())
+        yield GaugeMetricFamily("sautidesk_queue_lag_seconds",
+                                "Age of the oldest event not yet done (0 when none).", value=lag)
+
+
+def multiprocess_mode():
+    # prometheus-client itself reads this variable in every process (it must be set before start).
+    return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+
+def mark_process_dead(pid):
+    """Drop a dead process's live-gauge files (multiprocess mode only)."""
+    if multiprocess_mode() and pid:
+        multiprocess.mark_process_dead(pid)
+
+
+def exposition():
+    """The text a scrape gets: this host's process metrics, then the database facts."""
+    if multiprocess_mode():
+        processes = CollectorRegistry()
+        multiprocess.MultiProcessCollector(processes)
+    else:
+        processes = REGISTRY
+    database = CollectorRegistry(auto_describe=False)
+    database.register(DatabaseCollector())
+    return generate_latest(processes) + generate_latest(database)
+
+
+def _authorised(request):
+    if request.user.is_authenticated and request.user.is_staff:
+        return True
+    token = settings.METRICS_TOKEN
+    header = request.headers.get("Authorization", "")
+    return bool(token) and header.startswith("Bearer ") and constant_time_compare(header[7:], token)
+
+
+def metrics_view(request):
+    """Prometheus scrape endpoint; 403 without the bearer token or a staff login."""
+    if not _authorised(request):
+        return HttpResponse("forbidden\n", status=403, content_type="text/plain")
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)

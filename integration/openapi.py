@@ -1,0 +1,168 @@
+"""The OpenAPI schema at `/api/schema/` (drf-spectacular): the contract's two endpoints.
+
+The views carry no schema annotations of their own; the extensions below
+describe them from outside, so the schema lives beside the contract (DESIGN §3,
+§4, §6) rather than in the view code. drf-spectacular loads them when this
+module is imported (from sautidesk/urls.py).
+"""
+
+from drf_spectacular.extensions import OpenApiViewExtension
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+
+SCHEMA_PATHS = ("/webhooks/sautikit/", "/api/calls/")
+
+EVENT_NAMES = ["call.answered", "call.failed", "call.completed", "recording.ready", "call.routing"]
+SECONDS = {"type": "integer", "minimum": 0, "maximum": 7 * 24 * 3600}
+
+WEBHOOK_EVENT = {
+    "type": "object",
+    "description": "A Sautikit event (DESIGN §3), signed over signed_at, call_id and event: "
+                   "signature = hex HMAC-SHA256(secret, \"{signed_at}.{call_id}.{event}\").",
+    "required": ["event", "call_id", "signed_at", "signature"],
+    "properties": {
+        "event": {"type": "string", "enum": EVENT_NAMES, "maxLength": 40},
+        "call_id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "direction": {"type": "string", "enum": ["inbound", "outbound"], "default": "inbound"},
+        "from": {"type": "string", "maxLength": 32, "description": "E.164; Kenyan 07…/2547… accepted."},
+        "to": {"type": "string", "maxLength": 32},
+        "status": {"type": "string", "maxLength": 32,
+                   "description": "call.failed: no-answer, busy, failed, rejected, …"},
+        "duration_seconds": {**SECONDS, "description": "call.completed"},
+        "recording_url": {"type": "string", "format": "uri", "maxLength": 2000,
+                          "description": "recording.ready: presigned URL, valid 7 days"},
+        "recording_duration_seconds": SECONDS,
+        "metadata": {"type": "object", "description": "Echoed from /v1/calls, e.g. freshdesk_ticket_id."},
+        "signed_at": {"type": "integer", "description": "Unix seconds; refused beyond ±300 s of now."},
+        "signature": {"type": "string", "description": "Hex HMAC-SHA256."},
+    },
+}
+STORED = {
+    "type": "object",
+    "required": ["status", "event_id"],
+    "properties": {
+        "status": {"type": "string", "enum": ["accepted", "duplicate", "ignored"]},
+        "event_id": {"type": "integer"},
+    },
+}
+ACTION = {
+    "type": "object",
+    "description": "One action, keyed by its kind: say, dial, record, getDigits or hangup (DESIGN §4).",
+    "minProperties": 1,
+    "maxProperties": 1,
+    "properties": {
+        "say": {"type": "object", "properties": {"text": {"type": "string"},
+                                                 "language": {"type": "string"}}},
+        "dial": {"type": "object", "properties": {"to": {"type": "string"},
+                                                  "callerId": {"type": "string"},
+                                                  "timeout": {"type": "integer"}}},
+        "record": {"type": "object", "properties": {"maxLength": {"type": "integer"}}},
+        "getDigits": {"type": "object", "properties": {"numDigits": {"type": "integer"},
+                                                       "timeout": {"type": "integer"},
+                                                       "say": {"type": "string"}}},
+        "hangup": {"type": "object"},
+    },
+}
+VOICE_ACTIONS = {
+    "type": "object",
+    "required": ["actions"],
+    "properties": {"actions": {"type": "array", "items": ACTION}},
+}
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+
+
+def _error(description):
+    return OpenApiResponse(response=ERROR, description=description)
+
+
+class SautikitWebhookSchema(OpenApiViewExtension):
+    target_class = "integration.webhooks.SautikitWebhookView"
+
+    def view_replacement(self):
+        class Annotated(self.target_class):
+            @extend_schema(
+                operation_id="sautikit_webhook",
+                summary="Receive a Sautikit event",
+                description="2xx once stored (processing is asynchronous); `call.routing` is "
+                            "answered with the voice-action document. Sautikit retries any non-2xx.",
+                request={"application/json": WEBHOOK_EVENT},
+                responses={
+                    200: OpenApiResponse(
+                        response={"oneOf": [STORED, VOICE_ACTIONS]},
+                        description="A duplicate or ignored event, or voice actions for call.routing.",
+                        examples=[OpenApiExample("call.routing", value={"actions": [
+                            {"say": {"text": "Thank you for calling. Connecting you to an agent now.",
+                                     "language": "en-KE"}},
+                            {"dial": {"to": "+254711000001", "callerId": "+254203893800",
+                                      "timeout": 25}}]})],
+                    ),
+                    202: OpenApiResponse(response=STORED, description="Stored; it will be processed."),
+                    400: _error("Not a valid event."),
+                    401: _error("No signature."),
+                    403: _error("Bad or stale signature."),
+                    413: _error("Body too large."),
+                },
+                auth=[],
+            )
+            def post(self, request, *args, **kwargs):
+                return super().post(request, *args, **kwargs)
+
+        return Annotated
+
+
+CALL = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "call_id": {"type": "string", "nullable": True, "description": "null while being placed"},
+        "direction": {"type": "string", "enum": ["inbound", "outbound"]},
+        "from": {"type": "string"},
+        "to": {"type": "string"},
+        "number": {"type": "string"},
+        "status": {"type": "string"},
+        "status_display": {"type": "string"},
+        "failure_status": {"type": "string"},
+        "started_at": {"type": "string", "format": "date-time"},
+        "duration_seconds": {"type": "integer", "nullable": True},
+        "cost_kes": {"type": "string", "nullable": True},
+        "ticket_id": {"type": "integer", "nullable": True},
+        "ticket_url": {"type": "string"},
+        "duplicate": {"type": "boolean"},
+    },
+}
+
+
+class PlaceCallSchema(OpenApiViewExtension):
+    target_class = "agents.api.CallsView"
+
+    def view_replacement(self):
+        from agents.serializers import PlaceCallSerializer
+
+        class Annotated(self.target_class):
+            @extend_schema(
+                operation_id="place_call",
+                summary="Place a call from the logged-in agent's phone",
+                description="Session authentication and CSRF (the softphone page). A repeated "
+                            "`request_id` returns the call already placed (200).",
+                request=PlaceCallSerializer,
+                responses={
+                    201: OpenApiResponse(response=CALL, description="Call placed."),
+                    200: OpenApiResponse(response=CALL, description="Same request_id: the call already placed."),
+                    400: OpenApiResponse(response={**ERROR, "properties": {
+                        **ERROR["properties"], "fields": {"type": "object"}}},
+                        description="The number or ticket is not valid."),
+                    403: _error("Not logged in, CSRF failed, or not linked to an active agent."),
+                    429: _error("Too many calls placed in a minute."),
+                    502: _error("Sautikit refused the call."),
+                    503: _error("Calling is not set up, or Sautikit is unavailable."),
+                    504: _error("Sautikit did not answer in time."),
+                },
+            )
+            def post(self, request, *args, **kwargs):
+                return super().post(request, *args, **kwargs)
+
+        return Annotated
+
+
+def contract_endpoints_only(endpoints, **kwargs):
+    """drf-spectacular preprocessing hook: keep only the endpoints of DESIGN §6."""
+    return [endpoint for endpoint in endpoints if endpoint[0] in SCHEMA_PATHS]
