@@ -121,8 +121,7 @@ class TicketAdmin(admin.ModelAdmin):
         if self._showing_history(request):
             return ["requester_number", "missed_at_display", "calls_from_number", "callback_done_at",
                     "callback_done_by", "callback_done_reason", "freshdesk_ticket", "kind"]
-        return ["requester_number", "waiting", "missed_at_display", "calls_from_number",
-                "freshdesk_ticket", "call_back"]
+        return ["requester_number", "waiting", "calls_from_number", "freshdesk_ticket", "call_back"]
 
     def get_ordering(self, request):
         if request.GET.get(CallbackFilter.parameter_name) == CallbackFilter.DONE:
@@ -141,7 +140,8 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description="waiting", ordering="missed_at")
     def waiting(self, ticket):
-        return timesince(ticket.missed_at, timezone.now())
+        return format_html('<span title="missed call at {}">{}</span>', self.missed_at_display(ticket),
+                           timesince(ticket.missed_at, timezone.now()))
 
     @admin.display(description="missed call at", ordering="missed_at")
     def missed_at_display(self, ticket):
@@ -158,8 +158,8 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.display(description="call back")
     def call_back(self, ticket):
         query = urlencode({"number": ticket.requester_number, "ticket": ticket.freshdesk_id})
-        return format_html('<a class="button" href="{}?{}">Call {}</a>', SOFTPHONE_URL, query,
-                           ticket.requester_number)
+        return format_html('<a class="button" style="white-space:nowrap" href="{}?{}" '
+                           'aria-label="Call {}">Call back</a>', SOFTPHONE_URL, query, ticket.requester_number)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         return super().change_view(request, object_id, form_url, {**READ_ONLY, **(extra_context or {})})

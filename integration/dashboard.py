@@ -147,7 +147,7 @@ WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 760, 220, 48, 24, 8
 def stacked_bars(days, keys, describe):
     """One column per day, one stacked bar per key, with a grid at 0, half and the top."""
     chart = Chart(WIDTH, HEIGHT)
-    plot_w, plot_h = WIDTH - LEFT - 4, HEIGHT - TOP - BOTTOM
+    plot_w, plot_h = WIDTH - LEFT - 24, HEIGHT - TOP - BOTTOM
     top = nice_ceiling(max((sum(float(getattr(d, k)) for k in keys) for d in days), default=0))
     slot = plot_w / max(1, len(days))
     for fraction in (0, 0.5, 1):
