@@ -20,6 +20,7 @@ per distinct garbage value would grow the registry without bound.
 """
 
 import os
+from collections import defaultdict
 
 from django.conf import settings
 from django.db.models import Count, F, Min, Sum
@@ -90,8 +91,11 @@ class DatabaseCollector:
             "sautidesk_webhook_events", "Stored webhook events by event type and status.",
             labels=["event", "status"],
         )
+        by_label = defaultdict(int)
         for row in WebhookEvent.objects.values("event", "status").annotate(n=Count("pk")).order_by():
-            events.add_metric([_event_label(row["event"]), row["status"]], row["n"])
+            by_label[_event_label(row["event"]), row["status"]] += row["n"]
+        for labels, count in sorted(by_label.items()):
+            events.add_metric(list(labels), count)
         yield events
 
         tickets = CounterMetricFamily(
