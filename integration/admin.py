@@ -23,6 +23,7 @@ from django.utils.html import escape, format_html
 from django.utils.timesince import timesince
 
 from . import freshdesk
+from .business_hours import InvalidSchedule, parse_holidays, parse_hours
 from .models import Call, RoutingSettings, Ticket, WebhookEvent
 from .phones import InvalidNumber, to_e164
 from .replay import replay
@@ -32,7 +33,8 @@ logger = logging.getLogger(__name__)
 
 # Change permission is what the actions need, but these rows are records: no Save buttons.
 READ_ONLY = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
-SOFTPHONE_URL = "/softphone/"  # DESIGN §6: ?number=…&ticket=… pre-fills the dialer
+SOFTPHONE_URL = "/softphone/"
+MAX_BULK_CLOSE = 50  # DESIGN §6: ?number=…&ticket=… pre-fills the dialer
 
 
 def as_number(term):
@@ -159,7 +161,8 @@ class TicketAdmin(admin.ModelAdmin):
     def call_back(self, ticket):
         query = urlencode({"number": ticket.requester_number, "ticket": ticket.freshdesk_id})
         return format_html('<a class="button" style="white-space:nowrap" href="{}?{}" '
-                           'aria-label="Call {}">Call back</a>', SOFTPHONE_URL, query, ticket.requester_number)
+                           'aria-label="Call {}">Call back</a>',
+                           SOFTPHONE_URL, query, ticket.requester_number)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         return super().change_view(request, object_id, form_url, {**READ_ONLY, **(extra_context or {})})
@@ -176,6 +179,11 @@ class TicketAdmin(admin.ModelAdmin):
         if not open_ids:
             self.message_user(request, "None of the selected tickets waits for a callback.",
                               messages.WARNING)
+            return None
+        if len(open_ids) > MAX_BULK_CLOSE:
+            # Each close is two or three Freshdesk requests made while the page waits.
+            self.message_user(request, f"Select at most {MAX_BULK_CLOSE} callbacks at a time "
+                              f"({len(open_ids)} selected).", messages.WARNING)
             return None
         form = MarkDoneForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -354,9 +362,35 @@ class WebhookEventAdmin(admin.ModelAdmin):
 # --- routing settings --------------------------------------------------------------------
 
 
+class RoutingSettingsForm(forms.ModelForm):
+    """Refuses a schedule routing could not read, naming the bad part, instead of saving it."""
+
+    class Meta:
+        model = RoutingSettings
+        fields = "__all__"
+
+    def clean_business_hours(self):
+        spec = self.cleaned_data["business_hours"].strip()
+        if spec:
+            try:
+                parse_hours(spec)
+            except InvalidSchedule as err:
+                raise forms.ValidationError(f"Not readable: {err}.") from None
+        return spec
+
+    def clean_holidays(self):
+        errors = []
+        parse_holidays(self.cleaned_data["holidays"], errors)
+        if errors:
+            raise forms.ValidationError(errors)
+        return self.cleaned_data["holidays"]
+
+
 @admin.register(RoutingSettings)
 class RoutingSettingsAdmin(admin.ModelAdmin):
     """One row: what callers hear and when calls go to agents. It wins over BUSINESS_HOURS."""
+
+    form = RoutingSettingsForm
 
     fieldsets = [
         ("When calls go to agents", {

@@ -121,7 +121,8 @@ def last_days(days=DAYS, now=None):
     figures = Figures(
         days=ordered, start=first, end=today,
         inbound=sum(d.inbound for d in ordered), missed=sum(d.missed for d in ordered),
-        outbound=sum(d.outbound for d in ordered), spend_kes=sum((d.spend_kes for d in ordered), Decimal("0")),
+        outbound=sum(d.outbound for d in ordered),
+        spend_kes=sum((d.spend_kes for d in ordered), Decimal("0")),
         callback_seconds=seconds, closed_by_supervisor=sum(1 for t in closed if t.callback_done_reason),
         waiting_now=Ticket.objects.filter(callback_open=True).count(),
     )

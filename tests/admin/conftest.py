@@ -40,7 +40,8 @@ def missed_call(post_webhook, run_worker):
     """A caller whose call was missed, processed into a callback ticket; returns the call id."""
 
     def make(call_id, number="0712345678", **fields):
-        response = post_webhook(signed("call.failed", call_id, status="no-answer", **{"from": number}, **fields))
+        body = signed("call.failed", call_id, status="no-answer", **{"from": number}, **fields)
+        response = post_webhook(body)
         assert response.status_code == 202, response.content
         run_worker()
         return call_id

@@ -1,9 +1,12 @@
 """The callback queue: who waits, how long, and how each callback leaves the queue."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from django.utils.html import escape
 
-from integration.models import Ticket
+from integration.models import Call, Ticket
 from tests.admin.conftest import cell, row_of
 from tests.factories import signed
 
@@ -32,15 +35,14 @@ def test_missed_call_waits_in_the_queue_with_links_to_freshdesk_and_the_softphon
 def test_queue_lists_the_longest_waiting_caller_first(supervisor_client, missed_call, freshdesk):
     missed_call("CA110", number="0711111111")
     missed_call("CA111", number="0722222222")
-    Ticket.objects.filter(requester_number="+254722222222").update(
-        created_at=Ticket.objects.get(requester_number="+254711111111").created_at.replace(year=2025))
-    # The customer's missed call, not the ticket, says how long they have waited.
-    from integration.models import Call
-    Call.objects.filter(call_id="CA111").update(started_at=Call.objects.get(call_id="CA111").started_at.replace(year=2025))
+    # The second caller's ticket came later (say Freshdesk was down), but the call came first:
+    # the customer's missed call, not the ticket, says how long they have waited.
+    Call.objects.filter(call_id="CA111").update(started_at=timezone.now() - timedelta(hours=3))
 
     page = supervisor_client.get(QUEUE).content.decode()
 
     assert page.index("+254722222222") < page.index("+254711111111")
+    assert cell(row_of(page, "+254722222222"), "waiting") == "3\xa0hours"
 
 
 def test_outbound_call_to_the_number_closes_the_callback_end_to_end(
@@ -148,8 +150,8 @@ def test_queue_renders_with_each_filter(supervisor_client, missed_call, freshdes
 
 def test_queue_is_paginated(supervisor_client):
     Ticket.objects.bulk_create(
-        Ticket(freshdesk_id=1000 + i, kind="callback", requester_number=f"+2547110{i:05d}", callback_open=True)
-        for i in range(60))
+        Ticket(freshdesk_id=1000 + i, kind="callback", requester_number=f"+2547110{i:05d}",
+               callback_open=True) for i in range(60))
 
     first = supervisor_client.get(QUEUE).content.decode()
     second = supervisor_client.get(QUEUE, {"p": 2}).content.decode()
@@ -157,3 +159,17 @@ def test_queue_is_paginated(supervisor_client):
     assert "Callback queue: 60 waiting" in first
     assert first.count('class="field-requester_number"') == 50
     assert second.count('class="field-requester_number"') == 10
+
+
+def test_bulk_mark_done_refuses_more_than_fifty_at_once(supervisor_client):
+    Ticket.objects.bulk_create(
+        Ticket(freshdesk_id=2000 + i, kind="callback", requester_number=f"+2547220{i:05d}",
+               callback_open=True) for i in range(51))
+
+    page = supervisor_client.post(QUEUE, {
+        "action": "mark_callbacks_done", "select_across": "1", "index": "0",
+        "_selected_action": list(Ticket.objects.values_list("pk", flat=True)[:1]),
+        "apply": "1", "reason": "reached by SMS"}, follow=True).content.decode()
+
+    assert "Select at most 50 callbacks at a time (51 selected)" in page
+    assert Ticket.objects.filter(callback_open=True).count() == 51

@@ -1,14 +1,13 @@
 """Calls, webhook events, agent phones and routing settings as a supervisor sees them."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 from django.utils.html import strip_tags
 
 from agents.models import AgentPhone
-from integration.models import Call, RoutingSettings, Ticket, WebhookEvent
+from integration.models import Call, RoutingSettings, WebhookEvent
 from tests.admin.conftest import cell, row_of
 from tests.factories import signed
 
@@ -73,7 +72,8 @@ def test_call_log_date_filters(supervisor_client, call_log):
     Call.objects.filter(call_id="CA402").update(started_at=timezone.now() - timedelta(days=40))
     midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     page = supervisor_client.get("/admin/integration/call/", {  # the "Past 7 days" link's query
-        "started_at__gte": str(midnight - timedelta(days=6)), "started_at__lt": str(midnight + timedelta(days=1)),
+        "started_at__gte": str(midnight - timedelta(days=6)),
+        "started_at__lt": str(midnight + timedelta(days=1)),
     }).content.decode()
     assert row_of(page, "+254722000111") and not row_of(page, "+254733000222")
     by_year = supervisor_client.get("/admin/integration/call/", {"started_at__year": midnight.year})
@@ -172,3 +172,15 @@ def test_admin_index_links_the_queue_and_the_dashboard(supervisor_client):
     page = supervisor_client.get("/admin/").content.decode()
     assert 'href="/admin/integration/ticket/">Callback queue</a>' in page
     assert 'href="/admin/dashboard/"' in page
+
+
+def test_routing_settings_refuse_a_schedule_routing_cannot_read(supervisor_client):
+    response = supervisor_client.post("/admin/integration/routingsettings/add/", {
+        "business_hours": "weekdays 8-6", "holidays": "2026-12-25\n25/12/2026", "language": "en-KE",
+        "greeting": "Karibu.", "closed_message": "We are closed.", "busy_message": "All busy.",
+        "busy_action": "voicemail"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Not readable: &#x27;weekdays 8-6&#x27;" in page
+    assert "line 2: &#x27;25/12/2026&#x27; is not a date like 2026-12-25" in page
+    assert not RoutingSettings.objects.exists()
