@@ -31,6 +31,10 @@ from .services.handlers import close_callback
 
 logger = logging.getLogger(__name__)
 
+admin.site.site_header = "SautiDesk"
+admin.site.site_title = "SautiDesk admin"
+admin.site.index_title = "Run the desk"
+
 # Change permission is what the actions need, but these rows are records: no Save buttons.
 READ_ONLY = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
 SOFTPHONE_URL = "/softphone/"
@@ -204,7 +208,9 @@ def _close_callbacks(request, ticket_ids, reason, model_admin):
     """Close each callback in Freshdesk now, and tell the supervisor which ones did not close.
 
     Synchronous on purpose: the supervisor sees at once which tickets Freshdesk refused.
-    A ticket that failed stays in the queue, so running the action again is safe.
+    A ticket that failed stays in the queue, so running the action again is safe. When
+    Freshdesk is down or rate-limited we stop at the first ticket rather than wait out a
+    timeout for each of the others while the page hangs.
     """
     who = request.user.get_full_name() or request.user.get_username()
     try:
@@ -213,9 +219,22 @@ def _close_callbacks(request, ticket_ids, reason, model_admin):
         model_admin.message_user(request, f"Freshdesk is not configured: {err}", messages.ERROR)
         return
     closed = []
-    for ticket in Ticket.objects.filter(pk__in=ticket_ids, callback_open=True).order_by("created_at"):
+    tickets = list(Ticket.objects.filter(pk__in=ticket_ids, callback_open=True).order_by("created_at"))
+    for index, ticket in enumerate(tickets):
         try:
             close_callback(ticket, client, done_by=who, at=timezone.now(), reason=reason)
+        except (freshdesk.Unavailable, freshdesk.ServerError, freshdesk.RateLimited) as err:
+            model_admin.message_user(request, f"Freshdesk is not answering ({err}): {len(tickets) - index} "
+                                     "callback(s) left open. Try again in a few minutes.", messages.ERROR)
+            break
+        except freshdesk.NotFound:
+            # Deleted in Freshdesk: nothing to untag there, and it must not wait here forever.
+            Ticket.objects.filter(pk=ticket.pk, callback_open=True).update(
+                callback_open=False, callback_done_at=timezone.now(), callback_done_by=who[:150],
+                callback_done_reason=f"{reason} (ticket deleted in Freshdesk)"[:255])
+            model_admin.message_user(request, f"Ticket #{ticket.freshdesk_id} no longer exists in "
+                                     "Freshdesk; its callback is closed here.", messages.WARNING)
+            continue
         except freshdesk.FreshdeskError as err:
             model_admin.message_user(request, f"Ticket #{ticket.freshdesk_id} is still open: "
                                      f"Freshdesk said {err}", messages.ERROR)

@@ -118,7 +118,7 @@ def test_bulk_mark_done_keeps_a_callback_freshdesk_refused_in_the_queue(
     missed_call("CA150", number="0711111111")
     missed_call("CA151", number="0722222222")
     first, second = Ticket.objects.order_by("created_at")
-    freshdesk.fail_next(503, path_prefix=f"/api/v2/tickets/{first.freshdesk_id}", method="GET")
+    freshdesk.fail_next(400, path_prefix=f"/api/v2/tickets/{first.freshdesk_id}", method="PUT")
 
     page = supervisor_client.post(QUEUE, {
         "action": "mark_callbacks_done", "_selected_action": [first.pk, second.pk],
@@ -173,3 +173,33 @@ def test_bulk_mark_done_refuses_more_than_fifty_at_once(supervisor_client):
 
     assert "Select at most 50 callbacks at a time (51 selected)" in page
     assert Ticket.objects.filter(callback_open=True).count() == 51
+
+
+def test_bulk_mark_done_stops_when_freshdesk_is_down(supervisor_client, missed_call, freshdesk):
+    missed_call("CA180", number="0711111111")
+    missed_call("CA181", number="0722222222")
+    freshdesk.fail_next(503, count=10)
+
+    page = supervisor_client.post(QUEUE, {
+        "action": "mark_callbacks_done", "_selected_action": list(Ticket.objects.values_list("pk", flat=True)),
+        "apply": "1", "reason": "reached by SMS"}, follow=True).content.decode()
+
+    assert "Freshdesk is not answering" in page and "2 callback(s) left open" in page
+    assert Ticket.objects.filter(callback_open=True).count() == 2
+    assert len([r for r in freshdesk.requests if r["method"] == "GET" and "/tickets/" in r["path"]]) == 1
+
+
+def test_bulk_mark_done_closes_a_callback_whose_ticket_was_deleted_in_freshdesk(
+        supervisor_client, missed_call, freshdesk):
+    missed_call("CA190")
+    ticket = Ticket.objects.get()
+    freshdesk.fail_next(404, path_prefix=f"/api/v2/tickets/{ticket.freshdesk_id}")
+
+    page = supervisor_client.post(QUEUE, {
+        "action": "mark_callbacks_done", "_selected_action": [ticket.pk],
+        "apply": "1", "reason": "duplicate"}, follow=True).content.decode()
+
+    assert f"Ticket #{ticket.freshdesk_id} no longer exists in Freshdesk" in page
+    ticket.refresh_from_db()
+    assert not ticket.callback_open
+    assert ticket.callback_done_reason == "duplicate (ticket deleted in Freshdesk)"
