@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from agents.models import AgentPhone
@@ -103,8 +103,9 @@ def assign_agent(call_id, now):
         # Lock every candidate, in one order, before looking at who is free: a routing
         # that ran meanwhile has then committed, and the query below sees its choice.
         list(candidates.select_for_update().order_by("pk").values_list("pk", flat=True))
+        busy_agents, busy_users = _on_a_call(now, exclude_call_id=call_id)
         agent = (
-            candidates.exclude(Exists(_calls_in_progress(now, exclude_call_id=call_id)))
+            candidates.exclude(pk__in=busy_agents).exclude(user__in=busy_users)
             .order_by(F("last_routed_at").asc(nulls_first=True), "pk")
             .first()
         )
@@ -122,16 +123,26 @@ def _reachable():
     return AgentPhone.objects.filter(is_active=True).exclude(phone="", freshdesk_phone="")
 
 
-def _calls_in_progress(now, exclude_call_id):
-    """Calls that keep the agent of the outer query busy: theirs, or placed from their login."""
-    return (
-        Call.objects.filter(Q(agent=OuterRef("pk")) | Q(placed_by=OuterRef("user")))
-        .filter(
+def _on_a_call(now, exclude_call_id):
+    """Agents (by id) and softphone users (by id) whose calls are still in progress.
+
+    One query over the few live calls, rather than a subquery per agent: the calls
+    table only grows, and routing must stay fast when it is large.
+    """
+    live = (
+        Call.objects.filter(
             Q(status=Call.Status.RINGING, started_at__gte=now - RINGING_BOUND)
             | Q(status=Call.Status.ANSWERED, started_at__gte=now - ANSWERED_BOUND)
         )
+        .filter(Q(agent__isnull=False) | Q(placed_by__isnull=False))
         .exclude(call_id=exclude_call_id)
+        .values_list("agent_id", "placed_by_id")
     )
+    agents, users = set(), set()
+    for agent_id, user_id in live:
+        agents.add(agent_id)
+        users.add(user_id)
+    return agents - {None}, users - {None}
 
 
 def _caller_id(event):

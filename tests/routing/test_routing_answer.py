@@ -257,3 +257,14 @@ def test_simultaneous_calls_never_reach_the_same_agent(rules, make_agent):
     assert sorted(filter(None, reached)) == ["+254711000000", "+254711000001", "+254711000002"]
     assert reached.count(None) == 5
     assert Call.objects.exclude(agent=None).count() == 3
+
+
+def test_a_busy_softphone_user_does_not_block_agents_without_a_login(rules, make_agent, route,
+                                                                     django_user_model):
+    user = django_user_model.objects.create_user("wanjiku")
+    make_agent("Wanjiku", phone="+254711000001", user=user)
+    make_agent("Otieno", phone="+254711000002")
+    Call.objects.create(call_id="CAOUT2", direction=Call.Direction.OUTBOUND, status=Call.Status.RINGING,
+                        from_number=OUR_NUMBER, to_number="+254712345678", placed_by=user)
+
+    assert dialled(route()) == "+254711000002"
