@@ -8,7 +8,8 @@ Replaying puts an event back to `received` and publishes it after the commit;
 a `done` event too: its ticket is found through the Call (`ensure_ticket`) and
 its note through `freshdesk_note_id` (`add_note_once`), so Freshdesk gets
 nothing twice. An event being `processing` right now is never touched (a worker
-owns it), and neither is one still `received` (it is already queued).
+owns it), and neither is one still `received` (it is already queued), nor one whose
+payload retention has pruned: it would only turn a done event into a failed one.
 """
 
 import logging
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import WebhookEvent
@@ -39,13 +41,16 @@ def replay(events, by=""):
     `events` is an iterable of WebhookEvent rows or ids. `by` names who asked, for the log.
     """
     ids = [getattr(e, "pk", e) for e in events]
-    rows = {row.pk: row for row in WebhookEvent.objects.filter(pk__in=ids).only("pk", "event", "status")}
+    rows = {row.pk: row for row in WebhookEvent.objects.filter(pk__in=ids).annotate(
+        pruned=Q(raw_body="")).only("pk", "event", "status")}
     result = ReplayResult()
     with transaction.atomic():
         for event_id in ids:
             row = rows.get(event_id)
             if row is None:
                 result.skipped[event_id] = "no such event"
+            elif row.pruned:
+                result.skipped[event_id] = "its payload was pruned after the retention period"
             elif row.event not in handlers.HANDLERS:
                 # call.routing was answered in its HTTP response; unknown types have no effect.
                 result.skipped[event_id] = f"{row.event} has nothing to replay"
@@ -65,7 +70,7 @@ def _reset(event_id):
     `attempts` starts again: a replayed event that had given up after MAX_ATTEMPTS
     would otherwise fail at its first temporary error.
     """
-    return WebhookEvent.objects.filter(pk=event_id, status__in=REPLAYABLE).update(
+    return WebhookEvent.objects.filter(pk=event_id, status__in=REPLAYABLE).exclude(raw_body="").update(
         status=WebhookEvent.Status.RECEIVED, next_attempt_at=None, attempts=0,
         updated_at=timezone.now(),
     ) == 1

@@ -130,3 +130,18 @@ def test_replay_events_command_exits_non_zero_when_an_event_is_busy(post_webhook
 
     with pytest.raises(CommandError, match="1 event\\(s\\) not replayed"):
         call_command("replay_events", "--id", str(event.pk))
+
+
+def test_an_event_whose_payload_was_pruned_is_not_replayed(supervisor_client, post_webhook, run_worker,
+                                                           freshdesk):
+    post_webhook(signed("call.failed", "CA340"))
+    run_worker()
+    event = WebhookEvent.objects.get()
+    WebhookEvent.objects.filter(pk=event.pk).update(raw_body="")
+
+    page = supervisor_client.post(EVENTS, {"action": "replay_events", "_selected_action": [event.pk]},
+                                  follow=True).content.decode()
+
+    assert f"Event {event.pk} not replayed: its payload was pruned" in page
+    event.refresh_from_db()
+    assert event.status == WebhookEvent.Status.DONE

@@ -21,8 +21,9 @@ class Command(BaseCommand):
             raise CommandError("say which events: --status failed, and/or --id N ...")
         events = WebhookEvent.objects.order_by("pk")
         if status:
-            # Only types that do something: call.routing is `done` once answered, by design.
-            events = events.filter(status=status, event__in=list(HANDLERS))
+            # Only what can run again: call.routing is `done` once answered, by design, and
+            # a pruned payload (retention) has nothing left to run.
+            events = events.filter(status=status, event__in=list(HANDLERS)).exclude(raw_body="")
         if event:
             events = events.filter(event=event)
         if ids:
