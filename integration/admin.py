@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, Min, Q
 from django.db.models.functions import Coalesce
@@ -93,6 +94,15 @@ class CallbackFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CallbackQueueChangeList(ChangeList):
+    def get_results(self, request):
+        if self.params.get(CallbackFilter.parameter_name, CallbackFilter.WAITING) == CallbackFilter.WAITING:
+            # The queue is the page's subject: a search says "1 result (12 total)" of the
+            # queue, not of every ticket, and its "total" link leads back to the queue.
+            self.root_queryset = self.root_queryset.filter(callback_open=True)
+        super().get_results(request)
+
+
 class MarkDoneForm(forms.Form):
     reason = forms.CharField(
         max_length=200, help_text="Added to each ticket as a private note, e.g. “reached by SMS”.",
@@ -119,6 +129,9 @@ class TicketAdmin(admin.ModelAdmin):
             inbound_calls=Count("calls", filter=Q(calls__direction=Call.Direction.INBOUND)),
         )
         return queryset.order_by(*self.get_ordering(request))
+
+    def get_changelist(self, request, **kwargs):
+        return CallbackQueueChangeList
 
     def _showing_history(self, request):
         return request.GET.get(CallbackFilter.parameter_name) in (CallbackFilter.DONE, CallbackFilter.ALL)

@@ -203,3 +203,13 @@ def test_bulk_mark_done_closes_a_callback_whose_ticket_was_deleted_in_freshdesk(
     ticket.refresh_from_db()
     assert not ticket.callback_open
     assert ticket.callback_done_reason == "duplicate (ticket deleted in Freshdesk)"
+
+
+def test_queue_search_counts_against_the_queue_not_every_ticket(supervisor_client, missed_call, freshdesk):
+    missed_call("CA200", number="0711111111")
+    missed_call("CA201", number="0722222222")
+    Ticket.objects.create(freshdesk_id=3000, kind="inbound", requester_number="+254733333333")
+
+    assert "total)" not in supervisor_client.get(QUEUE).content.decode()
+    searched = supervisor_client.get(QUEUE, {"q": "0722222222"}).content.decode()
+    assert "1 result" in searched and "2 total" in searched
