@@ -19,9 +19,16 @@ from .serializers import call_json
 LOGIN_URL = reverse_lazy("softphone-login")
 
 
-def _prefill_number(text):
-    """The ?number= value in E.164 when it parses; else as given, for the agent to fix."""
-    text = (text or "").strip()[:40]
+def _prefill_number(raw):
+    """The ?number= value in E.164 when it parses; else as given, for the agent to fix.
+
+    Freshdesk placeholders are not URL-encoded, so `?number=+1 202…` arrives with its
+    plus decoded to a space: a leading space before a digit stands for that plus.
+    """
+    raw = raw or ""
+    text = raw.strip()[:40]
+    if raw.startswith(" ") and text[:1].isdigit():
+        text = "+" + text
     if not text:
         return "", ""
     try:

@@ -37,6 +37,12 @@ def test_the_number_and_ticket_are_prefilled_in_e164(agent_client):
     assert field_value(html, "ticket") == "123"
 
 
+def test_an_unencoded_plus_from_a_freshdesk_placeholder_still_reads(agent_client):
+    html = agent_client.get("/softphone/?number=+1 202 555 0100").content.decode()
+
+    assert field_value(html, "number") == "+12025550100"
+
+
 def test_a_prefill_that_is_not_a_number_is_shown_for_the_agent_to_fix(agent_client):
     html = agent_client.get("/softphone/?number=call%20me&ticket=abc").content.decode()
 

@@ -1,0 +1,151 @@
+"""The softphone in a real browser: Playwright driving Debian's Chromium against a live server.
+
+What an agent does: log in, open a click-to-call link, see the number in E.164, click
+Call and watch the status; a call routed to them pops up with the caller's ticket.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import requests
+from django.db import connections
+
+from agents.models import AgentPhone
+from integration.models import Call, RoutingSettings, Ticket
+from tests.factories import signed
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "softphone.png"
+SECRETS = ("sk_test_never_in_pages", "whsec_test_5f2b9c", "fd_test_key")
+CALLER = "+254722000111"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed (apt install chromium)"),
+]
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API runs an event loop in this thread; our ORM calls here are still sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 820})
+            page.set_default_timeout(10_000)
+            yield page
+        finally:
+            browser.close()
+            # Inside Playwright's event loop Django's connections are per context, not per
+            # thread: the ORM calls made there opened a connection of their own. Close it, or
+            # the test database cannot be dropped at the end.
+            connections.close_all()
+
+
+@pytest.fixture
+def agent(django_user_model):
+    user = django_user_model.objects.create_user("wanjiku", password="pw-softphone-1")
+    RoutingSettings.objects.create(business_hours="24/7")
+    return AgentPhone.objects.create(freshdesk_agent_id=501, name="Wanjiku Kamau", user=user,
+                                     phone="+254711000001", available=True)
+
+
+def post_webhook(live_server, body):
+    response = requests.post(f"{live_server.url}/webhooks/sautikit/", json=body, timeout=10)
+    assert response.ok, response.text
+    return response
+
+
+def test_agent_calls_a_customer_and_sees_an_incoming_call(live_server, browser_page, agent, sautikit, freshdesk):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    freshdesk.add_contact("Achieng Otieno", phone=CALLER)
+    Ticket.objects.create(freshdesk_id=77, kind="callback", requester_number=CALLER, callback_open=True,
+                          subject=f"Missed call from {CALLER}: callback required")
+
+    # A click-to-call link from Freshdesk, before logging in: the login brings the agent back to it.
+    page.goto(f"{live_server.url}/softphone/?number=0712345678&ticket=123")
+    expect(page).to_have_url(re.compile(r"/softphone/login/"))
+    page.fill("#id_username", "wanjiku")
+    page.fill("#id_password", "pw-softphone-1")
+    page.click("button[type=submit]")
+    expect(page.locator("#number")).to_have_value("+254712345678")
+    expect(page.locator("#ticket")).to_have_value("123")
+    expect(page.locator("#status")).to_have_text("Ready.")
+
+    # Sautikit asks where to send a call; routing picks our agent; the page pops it up.
+    post_webhook(live_server, signed("call.routing", "CA-in-browser", **{"from": CALLER, "to": "+254203893800"}))
+    expect(page.locator("#incoming")).to_be_visible()
+    expect(page.locator("#incoming-who")).to_have_text(f"Achieng Otieno · {CALLER}")
+    link = page.locator("#incoming-ticket-link")
+    expect(link).to_have_attribute("href", "https://sautidesk-test.freshdesk.com/a/tickets/77")
+    expect(link).to_have_text("Open ticket #77")
+
+    # A double click places one call.
+    page.dblclick("#call-button")
+    expect(page.locator("#status")).to_have_text(re.compile(r"^Calling \+254712345678: ringing"))
+    assert len(sautikit.calls) == 1
+    assert sautikit.calls[0]["to"] == ["+254712345678"]
+    assert sautikit.calls[0]["metadata"] == {"freshdesk_ticket_id": 123, "agent_id": 501}
+    expect(page.locator("#calls")).to_contain_text("+254712345678")
+    expect(page.locator("#calls a[href='https://sautidesk-test.freshdesk.com/a/tickets/123']")).to_have_text("#123")
+
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    # Sautikit reports the call's end: the status line follows.
+    call = Call.objects.get(direction="outbound")
+    post_webhook(live_server, signed("call.completed", call.call_id, direction="outbound", duration_seconds=65,
+                                     **{"from": "+254203893800", "to": "+254712345678"}))
+    expect(page.locator("#status")).to_have_text("Call to +254712345678 ended after 65s (KES 3.25).")
+
+    html = page.content()
+    for secret in SECRETS:
+        assert secret not in html
+
+
+def test_sautikit_errors_show_on_the_page(live_server, browser_page, agent, sautikit, client):
+    from playwright.sync_api import expect
+
+    page = _logged_in(browser_page, live_server, client, agent)
+    page.goto(f"{live_server.url}/softphone/")
+    page.fill("#number", "0712")
+    page.click("#call-button")
+    expect(page.locator("#status")).to_contain_text("too short to be a phone number")
+    expect(page.locator("#status")).to_have_class(re.compile("error"))
+
+    sautikit.fail_next(503)
+    page.fill("#number", "0712 345 678")
+    page.click("#call-button")
+    expect(page.locator("#status")).to_have_text(
+        "Sautikit is having trouble; the call was not placed. Try again in a minute.")
+    assert not Call.objects.exists()
+
+
+def test_the_page_fits_a_phone_screen(live_server, browser_page, agent, client):
+    from playwright.sync_api import expect
+
+    page = _logged_in(browser_page, live_server, client, agent)
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(f"{live_server.url}/softphone/?number=0712345678")
+
+    expect(page.locator("#call-button")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    box = page.locator("#call-button").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+
+
+def _logged_in(page, live_server, client, agent):
+    """Log in by handing the browser a session cookie (the login form has its own test above)."""
+    client.force_login(agent.user)
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                               "url": live_server.url}])
+    return page
