@@ -2,10 +2,12 @@
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from integration.models import Call, Ticket
 
@@ -284,3 +286,36 @@ def test_calls_are_rate_limited_per_user(place, make_agent, sautikit):
     other = Client()
     other.force_login(make_agent(username="otieno").user)
     assert place({"to": "0712345678"}, client=other).status_code == 201
+
+
+def _earlier_call(agent, seconds_ago, call_id):
+    call = Call.objects.create(call_id=call_id, direction="outbound", from_number="+254203893800",
+                               to_number="+254712345678", agent=agent, placed_by=agent.user)
+    Call.objects.filter(pk=call.pk).update(started_at=timezone.now() - timedelta(seconds=seconds_ago))
+    return call
+
+
+def test_a_click_while_sautikit_is_still_placing_the_call_waits_for_it(place, agent, sautikit):
+    """A request still waiting on Sautikit (its row pending) blocks the number past the short window."""
+    placing = _earlier_call(agent, 30, "pending:3f2a")
+
+    response = place({"to": "0712345678"})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["id"], body["duplicate"], body["status"], body["call_id"]) == (placing.pk, True, "placing", None)
+    assert sautikit.requests == []
+
+
+def test_a_ringing_call_from_a_while_ago_does_not_block_a_new_one(place, agent, sautikit):
+    _earlier_call(agent, 30, "CA-earlier")  # its end never reached us
+
+    assert place({"to": "0712345678"}).status_code == 201
+    assert len(sautikit.calls) == 1
+
+
+def test_a_placement_that_died_midway_does_not_block_for_long(place, agent, sautikit):
+    _earlier_call(agent, 120, "pending:dead")
+
+    assert place({"to": "0712345678"}).status_code == 201
+    assert len(sautikit.calls) == 1

@@ -99,3 +99,11 @@ def test_the_poll_refuses_anonymous_users(client, db):
 
     assert response.status_code == 403
     assert response["Content-Type"] == "application/json"
+
+
+def test_logging_out_returns_to_the_login_page(agent_client):
+    response = agent_client.post("/softphone/logout/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/softphone/login/"
+    assert agent_client.get("/softphone/").status_code == 302
