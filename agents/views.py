@@ -52,7 +52,6 @@ def softphone(request):
         "number": number,
         "number_warning": number_warning,
         "ticket_id": _prefill_ticket(request.GET.get("ticket")),
-        "calls": calls,
         "config": {
             "callsUrl": reverse("api-calls"),
             "pollUrl": reverse("softphone-poll"),
