@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from integration import freshdesk
@@ -58,8 +59,7 @@ class DialNumberFilter(admin.SimpleListFilter):
 @admin.register(AgentPhone)
 class AgentPhoneAdmin(admin.ModelAdmin):
     form = AgentPhoneForm
-    list_display = ["name", "email", "dial", "available", "is_active", "user", "availability_updated_at",
-                    "last_routed_at"]
+    list_display = ["name", "dial", "available", "is_active", "user", "synced"]
     list_filter = [DialNumberFilter, "available", "is_active"]
     search_fields = ["name", "email", "phone", "freshdesk_phone", "=freshdesk_agent_id"]
     readonly_fields = ["freshdesk_phone", "available", "availability_updated_at", "last_routed_at"]
@@ -71,6 +71,12 @@ class AgentPhoneAdmin(admin.ModelAdmin):
             return f"{agent.dial_number}{source}"
         return format_html('<strong style="color:var(--error-fg)">{}</strong>',
                            "No phone: routing cannot reach this agent")
+
+    @admin.display(description="availability as of", ordering="availability_updated_at")
+    def synced(self, agent):
+        if not agent.availability_updated_at:
+            return "never synced"
+        return timezone.localtime(agent.availability_updated_at).strftime("%Y-%m-%d %H:%M")
 
     def get_urls(self):
         return [path("sync/", self.admin_site.admin_view(self.sync_view), name="agents_agentphone_sync"),

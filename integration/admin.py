@@ -271,8 +271,7 @@ def _close_callbacks(request, ticket_ids, reason, model_admin):
 
 @admin.register(Call)
 class CallAdmin(admin.ModelAdmin):
-    list_display = ["started_at", "direction", "status", "from_number", "to_number", "agent",
-                    "duration", "cost", "ticket_link", "recording"]
+    list_display = ["when", "kind", "customer", "agent_name", "duration", "cost", "ticket_link", "recording"]
     list_filter = ["direction", "status", "agent", "started_at"]
     date_hierarchy = "started_at"
     search_fields = ["call_id", "from_number", "to_number"]
@@ -287,6 +286,22 @@ class CallAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         return super().get_search_results(request, queryset, as_number(search_term))
+
+    @admin.display(description="started", ordering="started_at")
+    def when(self, call):
+        return timezone.localtime(call.started_at).strftime("%d %b %H:%M")
+
+    @admin.display(description="call", ordering="direction")
+    def kind(self, call):
+        return f"{call.get_direction_display()}, {call.get_status_display().lower()}"
+
+    @admin.display(description="customer")
+    def customer(self, call):
+        return call.to_number if call.direction == Call.Direction.OUTBOUND else call.from_number
+
+    @admin.display(description="agent", ordering="agent__name")
+    def agent_name(self, call):
+        return call.agent.name if call.agent else "—"
 
     @admin.display(description="duration", ordering="duration_seconds")
     def duration(self, call):

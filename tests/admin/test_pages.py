@@ -40,8 +40,9 @@ def test_call_log_shows_duration_kes_cost_ticket_and_recording_link(supervisor_c
     assert cell(inbound, "recording") == "recording"
     assert cell(inbound, "ticket_link").startswith("#")
     outbound = row_of(page, "+254722000111")
-    assert (cell(outbound, "duration"), cell(outbound, "cost"), cell(outbound, "agent")) == (
-        "1m 00s", "3.00", "Baraka (+254711000002)")
+    assert (cell(outbound, "duration"), cell(outbound, "cost"), cell(outbound, "agent_name")) == (
+        "1m 00s", "3.00", "Baraka")
+    assert cell(row_of(page, "+254733000222"), "kind") == "Inbound, missed / failed"
     # The presigned URL is a credential: a link, never text on the page.
     assert "X-Signature" not in strip_tags(page)
 
