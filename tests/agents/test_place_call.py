@@ -1,15 +1,18 @@
 """POST /api/calls/: what Sautikit receives, what the agent sees, and what is recorded."""
 
+import json
 import threading
 import time
 from datetime import timedelta
 
 import pytest
+import responses
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from integration.models import Call, Ticket
+from tests.factories import signed
 
 API_KEY = "sk_test_never_in_pages"
 CALLBACK_URL = "https://sautidesk.example.co.ke/webhooks/sautikit/"
@@ -319,3 +322,38 @@ def test_a_placement_that_died_midway_does_not_block_for_long(place, agent, saut
 
     assert place({"to": "0712345678"}).status_code == 201
     assert len(sautikit.calls) == 1
+
+
+@responses.activate
+def test_an_event_that_beats_sautikits_answer_is_merged_into_the_call(place, agent, settings):
+    """Sautikit may send the call's first webhook before its 201 reaches us."""
+    settings.SAUTIKIT_API_URL = "https://sautikit.test"
+
+    def sautikit_answer(request):
+        early = signed("call.answered", "CA-fast", direction="outbound",
+                       **{"from": "+254203893800", "to": "+254712345678"})
+        delivered = Client().post("/webhooks/sautikit/", json.dumps(early), content_type="application/json")
+        assert delivered.status_code == 202
+        return 201, {}, json.dumps({"call_id": "CA-fast", "status": "queued"})
+
+    responses.add_callback(responses.POST, "https://sautikit.test/v1/calls", callback=sautikit_answer)
+
+    response = place({"to": "0712345678", "ticket_id": 9})
+
+    assert response.status_code == 201
+    call = Call.objects.get()
+    assert (call.call_id, call.direction, call.status) == ("CA-fast", "outbound", "answered")
+    assert (call.agent, call.placed_by, call.ticket.freshdesk_id) == (agent, agent.user, 9)
+    assert response.json()["call_id"] == "CA-fast"
+
+
+@responses.activate
+def test_an_answer_without_a_call_id_is_an_error(place, settings):
+    settings.SAUTIKIT_API_URL = "https://sautikit.test"
+    responses.add(responses.POST, "https://sautikit.test/v1/calls", json={"status": "queued"}, status=201)
+
+    response = place({"to": "0712345678"})
+
+    assert response.status_code == 502
+    assert "without a usable call id" in response.json()["error"]
+    assert not Call.objects.exists()
