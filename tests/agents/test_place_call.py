@@ -357,3 +357,17 @@ def test_an_answer_without_a_call_id_is_an_error(place, settings):
     assert response.status_code == 502
     assert "without a usable call id" in response.json()["error"]
     assert not Call.objects.exists()
+
+
+@responses.activate
+def test_the_key_goes_only_in_the_authorization_header(place, settings):
+    settings.SAUTIKIT_API_URL = "https://sautikit.test"
+    responses.add(responses.POST, "https://sautikit.test/v1/calls", json={"call_id": "CA-key"}, status=201)
+
+    response = place({"to": "0712345678"})
+
+    assert response.status_code == 201
+    [sent] = responses.calls
+    assert sent.request.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert API_KEY not in sent.request.body.decode()
+    assert API_KEY not in response.content.decode()
