@@ -215,6 +215,9 @@ def test_same_number_again_after_the_call_ended_is_a_new_call(place, sautikit):
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_clicks_place_one_call(agent, sautikit):
     """Two requests on two connections at once, while Sautikit takes its time to answer."""
+    if connection.vendor == "sqlite":
+        pytest.skip("the in-memory SQLite test database fails concurrent writers ('table is locked') "
+                    "instead of making them wait; CI runs this on PostgreSQL")
     sautikit.delay(0.5)
     barrier = threading.Barrier(2)
     results = []
