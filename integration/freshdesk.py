@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from urllib3.exceptions import NewConnectionError
 
-from . import ratelimit
+from . import metrics, ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -183,14 +183,17 @@ class FreshdeskClient:
         endpoint = path.split("?")[0] if not path.startswith("http") else "(next page)"
         wait = ratelimit.take_freshdesk_token()
         if wait:
+            metrics.freshdesk_answered(method, "budget_spent")
             raise RateLimited("shared Freshdesk request budget spent", retry_after=wait, status=None)
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.RequestException as err:
+            metrics.freshdesk_answered(method, "no_response")
             logger.warning("freshdesk no response", extra={"method": method, "endpoint": endpoint,
                                                            "error": type(err).__name__})
             raise Unavailable(f"Freshdesk did not answer: {type(err).__name__}",
                               maybe_applied=not _never_sent(err)) from err
+        metrics.freshdesk_answered(method, response.status_code)
         logger.info("freshdesk response", extra={
             "method": method, "endpoint": endpoint, "freshdesk_status": response.status_code,
             "ratelimit_remaining": response.headers.get("X-RateLimit-Remaining"),

@@ -17,7 +17,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import routing
+from . import metrics, routing
 from .services import intake
 from .phones import normalise
 from .signature import SignatureError, SignatureMissing, verify
@@ -77,6 +77,11 @@ def parse_body(body):
         raise InvalidEvent("body is not UTF-8 JSON") from err
     if not isinstance(payload, dict):
         raise InvalidEvent("body must be a JSON object")
+    try:
+        # A "\ud800" escape decodes to a lone surrogate, which no database or HMAC can encode.
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise InvalidEvent("body contains an unpaired surrogate escape") from err
     return text, payload
 
 
@@ -143,38 +148,55 @@ class SautikitWebhookView(APIView):
     permission_classes = [AllowAny]
 
     def post(self, request):
+        started = time.perf_counter()
+        event_name, response = self._answer(request)
+        if response.status_code >= 400:
+            outcome = f"rejected_{response.status_code}"
+        elif event_name == "call.routing":
+            outcome = "routed"
+            metrics.ROUTING_SECONDS.observe(time.perf_counter() - started)
+        else:
+            outcome = response.data["status"]
+        metrics.webhook_answered(event_name, outcome)
+        return response
+
+    def _answer(self, request):
+        """(event type as far as known, response) for one delivery."""
         limit = settings.SAUTIKIT_WEBHOOK_MAX_BYTES
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             declared = 0
         if declared > limit:
-            return _error(413, f"body larger than {limit} bytes")
+            return "", _error(413, f"body larger than {limit} bytes")
         # Read the stream ourselves: touching request.data first would consume it.
         body = request._request.read(limit + 1)
         if len(body) > limit:
-            return _error(413, f"body larger than {limit} bytes")
+            return "", _error(413, f"body larger than {limit} bytes")
         try:
             text, payload = parse_body(body)
         except InvalidEvent as err:
-            return _error(400, str(err))
+            return "", _error(400, str(err))
+        event_name = payload.get("event") if isinstance(payload.get("event"), str) else ""
         try:
             verify(payload, settings.SAUTIKIT_WEBHOOK_SECRET, now=time.time(),
                    tolerance=settings.SAUTIKIT_SIGNATURE_TOLERANCE)
         except SignatureError as err:
             logger.warning("webhook signature refused", extra={
                 "reason": type(err).__name__, "call_id": str(payload.get("call_id"))[:64],
-                "webhook_event": str(payload.get("event"))[:40],
+                "webhook_event": event_name[:40],
             })
+            # An unverified body's event type is not counted under its name.
             if isinstance(err, SignatureMissing):
-                return _error(401, "missing signature")
-            return _error(403, "invalid signature")
+                return "", _error(401, "missing signature")
+            return "", _error(403, "invalid signature")
         try:
             event = parse_event(payload)
         except InvalidEvent as err:
-            return _error(400, str(err))
+            return event_name, _error(400, str(err))
 
         stored = intake.store(event, text)
         if event.event == "call.routing":
-            return Response(routing.voice_actions(event))
-        return Response({"status": stored.outcome, "event_id": stored.event_id}, status=stored.http_status)
+            return event_name, Response(routing.voice_actions(event))
+        body = {"status": stored.outcome, "event_id": stored.event_id}
+        return event_name, Response(body, status=stored.http_status)

@@ -20,7 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import F
 from django.utils import timezone
 
-from .. import freshdesk
+from .. import freshdesk, metrics
 from ..models import WebhookEvent
 from ..webhooks import InvalidEvent, parse_event
 from . import handlers
@@ -61,6 +61,7 @@ def _finish(row, status, error=""):
         status=status, last_error=error[:2000], processed_at=timezone.now(), next_attempt_at=None,
         updated_at=timezone.now(),
     )
+    metrics.event_finished(row.event, status)
     logger.info("event %s", status, extra={"event_id": row.pk, "call_id": row.call_id,
                                            "webhook_event": row.event, "error": error[:200]})
 
@@ -75,6 +76,7 @@ def _later(row, countdown, reason, counts=True):
         next_attempt_at=timezone.now() + timedelta(seconds=countdown),
         attempts=F("attempts") - (0 if counts else 1),
     )
+    metrics.event_retried(row.event)
     logger.info("event retry", extra={"event_id": row.pk, "call_id": row.call_id,
                                       "webhook_event": row.event, "countdown": round(countdown, 1),
                                       "reason": reason[:200]})

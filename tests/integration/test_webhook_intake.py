@@ -64,6 +64,7 @@ def test_body_over_the_size_cap_is_413_and_not_stored(post_webhook):
 @pytest.mark.parametrize("raw", [
     b"not json", b"", b"[1, 2]", b'"text"', b"\xff\xfe garbage", b"[" * 100_00 + b"]" * 100_00,
     b'{"event": "call.failed", "call_id": NaN}',
+    b'{"event": "call.failed", "call_id": "CA\\ud800", "signed_at": 1, "signature": "00"}',
 ])
 def test_body_that_is_not_a_json_object_is_400(post_webhook, raw):
     response = post_webhook(raw)

@@ -115,7 +115,6 @@ def test_garbage_event_types_share_one_label(scrape, post_webhook):
     assert value(samples, "sautidesk_webhook_events", event="other", status="ignored") == 3
 
 
-@pytest.mark.xfail(strict=True, reason="needs metrics.webhook_answered() in integration/webhooks.py")
 def test_scrape_counts_webhooks_by_event_and_outcome(scrape, post_webhook):
     before = scrape()
     post_webhook(signed("call.failed", "CA-MET-4", status="no-answer"))
@@ -131,7 +130,6 @@ def test_scrape_counts_webhooks_by_event_and_outcome(scrape, post_webhook):
     assert grew(event="other", outcome="rejected_401") == 1
 
 
-@pytest.mark.xfail(strict=True, reason="needs metrics.freshdesk_answered() in integration/freshdesk.py")
 def test_scrape_counts_freshdesk_requests_by_status(scrape, post_webhook, run_worker, freshdesk):
     before = scrape()
     post_webhook(signed("call.failed", "CA-MET-5", status="no-answer"))
