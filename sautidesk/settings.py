@@ -6,6 +6,7 @@ at call time. Required secrets are checked by `integration.checks`, so a missing
 one is a `manage.py check` error naming the variable, not a traceback later.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -138,6 +139,9 @@ FRESHDESK_BASE_URL = env.str("FRESHDESK_BASE_URL", default="").rstrip("/")
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
 BUSINESS_HOURS = env.str("BUSINESS_HOURS", default="mon-fri 08:00-18:00")
 
+# A missed call from a number whose callback ticket is open, and was opened within this
+# window, becomes a note on that ticket instead of a new ticket.
+CALLBACK_FOLD_WINDOW = timedelta(hours=env.float("CALLBACK_FOLD_WINDOW_HOURS", default=72))
 # Seconds either side of now that a webhook's signed_at may be (DESIGN §3).
 SAUTIKIT_SIGNATURE_TOLERANCE = 300
 # Bodies above this are refused before parsing (RELIABILITY: cap before parse).

@@ -10,6 +10,7 @@ import logging
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.html import escape
@@ -75,7 +76,7 @@ def call_failed(row, event, client):
             add_note_once(row, ticket, f"<p>Outbound call to {escape(call.to_number)} was not "
                           f"connected ({escape(status)}), {_local(_event_time(event))}.</p>", client)
         return None
-    open_callback = call.ticket if call.ticket_id else _open_callback(call.from_number)
+    open_callback = call.ticket if call.ticket_id else _open_callback(call.from_number, recent=True)
     if open_callback and open_callback.callback_open:
         Call.objects.filter(pk=call.pk, ticket__isnull=True).update(ticket=open_callback)
         add_note_once(row, open_callback, (
@@ -83,14 +84,37 @@ def call_failed(row, event, client):
             f"({escape(status)}). Still waiting for a callback.</p>"
         ), client)
         return None
+    _ensure_callback_ticket(call, event, client, f"Status: {status}.")
+
+
+def _ensure_callback_ticket(call, event, client, detail):
     description = (
         f"<p>Missed call from {escape(call.from_number)} to {escape(call.to_number)} at "
-        f"{_local(_event_time(event))}. Status: {escape(status)}.</p>"
+        f"{_local(_event_time(event))}. {escape(detail)}</p>"
         f"<p>Please call the customer back.</p><p>Sautikit call ID: {escape(call.call_id)}</p>"
     )
-    ensure_ticket(call.pk, Ticket.Kind.CALLBACK,
-                  f"Missed call from {call.from_number}: callback required", description,
-                  TAGS_MISSED, _requester_name(event, call.from_number), client)
+    return ensure_ticket(call.pk, Ticket.Kind.CALLBACK,
+                         f"Missed call from {call.from_number}: callback required", description,
+                         TAGS_MISSED, _requester_name(event, call.from_number), client)
+
+
+def _went_to_voicemail(call):
+    """Routing answered this inbound call with a voicemail: no agent will ever answer it.
+
+    Routing is answered before the call goes on, so its event is always stored before
+    the call's later events; an unanswered call with no agent after it was not dialled.
+    """
+    return (call.direction == Call.Direction.INBOUND and call.agent_id is None and not call.answered_at
+            and WebhookEvent.objects.filter(call_id=call.call_id, event="call.routing").exists())
+
+
+def _ticket_for_inbound(call, event, client):
+    """The call's ticket; a voicemail gets its callback ticket now, anything else waits for one."""
+    if call.ticket_id:
+        return call.ticket
+    if _went_to_voicemail(call):
+        return _ensure_callback_ticket(call, event, client, "The call was not put through to an agent.")
+    raise WaitingForTicket(f"call {call.call_id} has no ticket yet")
 
 
 def call_completed(row, event, client):
@@ -99,9 +123,7 @@ def call_completed(row, event, client):
     cost = f" Cost: KES {call.cost_kes:.2f}." if call.cost_kes is not None else ""
     body = f"<p>Call ended. Duration: {duration}s.{cost}</p>"
     if call.direction == Call.Direction.INBOUND:
-        if not call.ticket_id:
-            raise WaitingForTicket(f"call {call.call_id} has no ticket yet")
-        add_note_once(row, call.ticket, body, client)
+        add_note_once(row, _ticket_for_inbound(call, event, client), body, client)
         return None
     ticket = call.ticket or _linked_ticket(call, event) or _open_callback(call.to_number)
     if ticket is None:
@@ -124,16 +146,19 @@ def call_completed(row, event, client):
 
 def recording_ready(row, event, client):
     call = _call(event)
-    if not call.ticket_id:
+    ticket = _ticket_for_inbound(call, event, client) if call.direction == Call.Direction.INBOUND else None
+    ticket = ticket or call.ticket or _linked_ticket(call, event)
+    if ticket is None:
         raise WaitingForTicket(f"call {call.call_id} has no ticket yet")
     until = _local(_event_time(event) + RECORDING_VALID)
     seconds = event.recording_duration_seconds
     length = f" ({seconds}s, KES {recording_cost(seconds):.2f})" if seconds else ""
+    kind = "Voicemail" if call.direction == Call.Direction.INBOUND and not call.answered_at else "Call recording"
     body = (
-        f'<p>Call recording{length}: <a href="{escape(event.recording_url)}">listen to the '
+        f'<p>{kind}{length}: <a href="{escape(event.recording_url)}">listen to the '
         f"recording</a>. The link is valid for 7 days, until {until}.</p>"
     )
-    add_note_once(row, call.ticket, body, client)
+    add_note_once(row, ticket, body, client)
 
 
 def close_callback(ticket, client, done_by, at, reason=""):
@@ -152,8 +177,12 @@ def close_callback(ticket, client, done_by, at, reason=""):
     logger.info("callback closed", extra={"ticket_id": ticket.freshdesk_id})
 
 
-def _open_callback(number):
-    return Ticket.objects.filter(callback_open=True, requester_number=number).order_by("created_at").first()
+def _open_callback(number, recent=False):
+    """The number's oldest open callback; with `recent`, only one opened within the fold window."""
+    tickets = Ticket.objects.filter(callback_open=True, requester_number=number)
+    if recent:
+        tickets = tickets.filter(created_at__gte=timezone.now() - settings.CALLBACK_FOLD_WINDOW)
+    return tickets.order_by("created_at").first()
 
 
 def _linked_ticket(call, event):

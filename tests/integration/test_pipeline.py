@@ -339,3 +339,39 @@ def test_freshdesk_down_keeps_the_event_for_later(post_webhook, run_worker, fres
     settings.FRESHDESK_BASE_URL = freshdesk.base_url
     run_worker()
     only_ticket(freshdesk)
+
+
+def test_voicemail_after_hours_lands_on_a_callback_ticket(post_webhook, run_worker, freshdesk):
+    from django.utils import timezone
+
+    from integration.models import RoutingSettings
+
+    RoutingSettings.objects.create(business_hours="24/7", holidays=timezone.localdate().isoformat())
+    answer = post_webhook(signed("call.routing", "CA224"))
+    assert any("record" in action for action in answer.json()["actions"])
+    url = "https://recordings.sautikit.example/CA224.mp3?sig=x"
+    post_webhook(signed("recording.ready", "CA224", recording_url=url, recording_duration_seconds=30))
+    post_webhook(signed("call.completed", "CA224", duration_seconds=45))
+    run_worker()
+
+    ticket = only_ticket(freshdesk)
+    assert ticket["subject"] == "Missed call from +254712345678: callback required"
+    assert "callback_needed" in ticket["tags"]
+    texts = sorted(n["body_text"] for n in notes_of(freshdesk, ticket))
+    assert len(texts) == 2
+    assert texts[1].startswith("Voicemail (30s, KES 0.25): listen to the recording.")
+    assert Ticket.objects.get().callback_open is True
+
+
+def test_missed_call_after_the_fold_window_opens_a_new_ticket(post_webhook, run_worker, freshdesk,
+                                                              settings):
+    from datetime import timedelta
+
+    settings.CALLBACK_FOLD_WINDOW = timedelta(hours=1)
+    post_webhook(signed("call.failed", "CA225"))
+    run_worker()
+    Ticket.objects.update(created_at=Ticket.objects.get().created_at - timedelta(hours=2))
+    post_webhook(signed("call.failed", "CA226"))
+    run_worker()
+
+    assert len(freshdesk.tickets) == 2
