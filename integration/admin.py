@@ -7,12 +7,14 @@ it under the "called back / closed" filter, with who closed them, when and why.
 
 import json
 import logging
+from functools import partial
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
@@ -226,44 +228,63 @@ def _close_callbacks(request, ticket_ids, reason, model_admin):
     timeout for each of the others while the page hangs.
     """
     who = request.user.get_full_name() or request.user.get_username()
+    say = partial(model_admin.message_user, request)
     try:
         client = freshdesk.FreshdeskClient.from_settings()
     except ImproperlyConfigured as err:
-        model_admin.message_user(request, f"Freshdesk is not configured: {err}", messages.ERROR)
+        say(f"Freshdesk is not configured: {err}", messages.ERROR)
         return
     closed = []
     tickets = list(Ticket.objects.filter(pk__in=ticket_ids, callback_open=True).order_by("created_at"))
     for index, ticket in enumerate(tickets):
         try:
-            close_callback(ticket, client, done_by=who, at=timezone.now(), reason=reason)
+            outcome = _close_one(ticket.pk, client, who, reason)
         except (freshdesk.Unavailable, freshdesk.ServerError, freshdesk.RateLimited) as err:
-            model_admin.message_user(request, f"Freshdesk is not answering ({err}): {len(tickets) - index} "
-                                     "callback(s) left open. Try again in a few minutes.", messages.ERROR)
+            say(f"Freshdesk is not answering ({err}): {len(tickets) - index} callback(s) left open. "
+                "Try again in a few minutes.", messages.ERROR)
             break
-        except freshdesk.NotFound:
-            # Deleted in Freshdesk: nothing to untag there, and it must not wait here forever.
-            Ticket.objects.filter(pk=ticket.pk, callback_open=True).update(
-                callback_open=False, callback_done_at=timezone.now(), callback_done_by=who[:150],
-                callback_done_reason=f"{reason} (ticket deleted in Freshdesk)"[:255])
-            model_admin.message_user(request, f"Ticket #{ticket.freshdesk_id} no longer exists in "
-                                     "Freshdesk; its callback is closed here.", messages.WARNING)
-            continue
         except freshdesk.FreshdeskError as err:
-            model_admin.message_user(request, f"Ticket #{ticket.freshdesk_id} is still open: "
-                                     f"Freshdesk said {err}", messages.ERROR)
+            say(f"Ticket #{ticket.freshdesk_id} is still open: Freshdesk said {err}", messages.ERROR)
             continue
-        closed.append(ticket)
-        try:
-            client.add_note(ticket.freshdesk_id, f"<p>Callback closed by {escape(who)}: {escape(reason)}</p>")
-        except freshdesk.FreshdeskError as err:
-            model_admin.message_user(request, f"Ticket #{ticket.freshdesk_id} is closed, but its note "
-                                     f"could not be added: {err}", messages.WARNING)
+        if outcome == "deleted":
+            say(f"Ticket #{ticket.freshdesk_id} no longer exists in Freshdesk; its callback is closed "
+                "here.", messages.WARNING)
+        elif isinstance(outcome, freshdesk.FreshdeskError):
+            say(f"Ticket #{ticket.freshdesk_id} is closed, but its note could not be added: {outcome}",
+                messages.WARNING)
+        if outcome != "already closed":
+            closed.append(ticket)
     logger.info("callbacks closed by supervisor", extra={
         "ticket_ids": [t.freshdesk_id for t in closed], "by": who})
     if closed:
         numbers = ", ".join(f"#{t.freshdesk_id}" for t in closed)
-        model_admin.message_user(request, f"Marked {len(closed)} callback(s) done: {numbers}.",
-                                 messages.SUCCESS)
+        say(f"Marked {len(closed)} callback(s) done: {numbers}.", messages.SUCCESS)
+
+
+def _close_one(ticket_pk, client, who, reason):
+    """Close one callback: "closed", "deleted", "already closed", or the note's FreshdeskError.
+
+    The ticket row stays locked while Freshdesk is told (two or three requests), so a
+    double-submitted form or two supervisors at once never add the note twice. A refusal
+    from Freshdesk propagates and leaves the callback open.
+    """
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().filter(pk=ticket_pk, callback_open=True).first()
+        if ticket is None:
+            return "already closed"  # by a completed callback or another supervisor meanwhile
+        try:
+            close_callback(ticket, client, done_by=who, at=timezone.now(), reason=reason)
+        except freshdesk.NotFound:
+            # Deleted in Freshdesk: nothing to untag there, and it must not wait here forever.
+            Ticket.objects.filter(pk=ticket.pk).update(
+                callback_open=False, callback_done_at=timezone.now(), callback_done_by=who[:150],
+                callback_done_reason=f"{reason} (ticket deleted in Freshdesk)"[:255])
+            return "deleted"
+        try:
+            client.add_note(ticket.freshdesk_id, f"<p>Callback closed by {escape(who)}: {escape(reason)}</p>")
+        except freshdesk.FreshdeskError as err:
+            return err
+    return "closed"
 
 
 # --- calls -------------------------------------------------------------------------------

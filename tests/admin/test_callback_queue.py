@@ -213,3 +213,31 @@ def test_queue_search_counts_against_the_queue_not_every_ticket(supervisor_clien
     assert "total)" not in supervisor_client.get(QUEUE).content.decode()
     searched = supervisor_client.get(QUEUE, {"q": "0722222222"}).content.decode()
     assert "1 result" in searched and "2 total" in searched
+
+
+def test_bulk_mark_done_twice_adds_one_note(supervisor_client, missed_call, freshdesk):
+    missed_call("CA210")
+    ticket = Ticket.objects.get()
+    form = {"action": "mark_callbacks_done", "_selected_action": [ticket.pk], "apply": "1",
+            "reason": "reached by SMS"}
+
+    supervisor_client.post(QUEUE, form)
+    again = supervisor_client.post(QUEUE, form, follow=True).content.decode()
+
+    assert "None of the selected tickets waits for a callback" in again
+    assert len(freshdesk.notes[ticket.freshdesk_id]) == 1
+
+
+def test_bulk_mark_done_closes_even_when_the_note_fails(supervisor_client, missed_call, freshdesk):
+    missed_call("CA220")
+    ticket = Ticket.objects.get()
+    freshdesk.fail_next(500, path_prefix=f"/api/v2/tickets/{ticket.freshdesk_id}/notes", method="POST")
+
+    page = supervisor_client.post(QUEUE, {
+        "action": "mark_callbacks_done", "_selected_action": [ticket.pk], "apply": "1",
+        "reason": "reached by SMS"}, follow=True).content.decode()
+
+    assert f"Ticket #{ticket.freshdesk_id} is closed, but its note could not be added" in page
+    ticket.refresh_from_db()
+    assert not ticket.callback_open
+    assert "callback_needed" not in freshdesk.tickets[ticket.freshdesk_id]["tags"]
