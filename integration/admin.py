@@ -112,12 +112,28 @@ class MarkDoneForm(forms.Form):
     )
 
 
+class CallInline(admin.TabularInline):
+    """The calls logged on a ticket: each missed call, the callback, their notes' source."""
+
+    model = Call
+    fields = ["started_at", "direction", "status", "failure_status", "duration_seconds", "cost_kes", "agent"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ["started_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     search_fields = ["requester_number", "subject"]
     list_filter = [CallbackFilter, "kind"]
     list_per_page = 50
     actions = ["mark_callbacks_done"]
+    inlines = [CallInline]
     readonly_fields = ["freshdesk_id", "freshdesk_ticket", "kind", "requester_number", "subject",
                        "created_at", "callback_open", "callback_done_at", "callback_done_by",
                        "callback_done_reason"]

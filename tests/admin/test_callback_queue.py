@@ -241,3 +241,15 @@ def test_bulk_mark_done_closes_even_when_the_note_fails(supervisor_client, misse
     ticket.refresh_from_db()
     assert not ticket.callback_open
     assert "callback_needed" not in freshdesk.tickets[ticket.freshdesk_id]["tags"]
+
+
+def test_ticket_page_lists_the_calls_logged_on_it(supervisor_client, missed_call, freshdesk):
+    missed_call("CA230")
+    missed_call("CA231")
+    ticket = Ticket.objects.get()
+
+    page = supervisor_client.get(f"{QUEUE}{ticket.pk}/change/").content.decode()
+
+    assert page.count("Missed / failed") == 2
+    assert "no-answer" in page
+    assert 'name="_save"' not in page
