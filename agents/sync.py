@@ -61,7 +61,8 @@ def sync_agents(client=None):
     now = timezone.now()
     result = SyncResult()
     with transaction.atomic():
-        # Lock in primary-key order, as routing does, so the two never deadlock.
+        # Two syncs (beat and the admin's button) take turns here; primary-key order
+        # keeps them from deadlocking on each other.
         rows = {row.freshdesk_agent_id: row for row in AgentPhone.objects.select_for_update().order_by("pk")}
         new, changed = [], []
         for agent_id, fields in fetched.items():

@@ -47,6 +47,15 @@ from integration.signature import sign  # noqa: E402
 from tests.e2e import processes  # noqa: E402
 
 
+def service_env(freshdesk_url):
+    return processes.service_env(
+        SECRET_KEY="bench-secret-key-" + "x" * 40, SAUTIKIT_WEBHOOK_SECRET=SECRET,
+        SAUTIKIT_API_KEY="sk_bench", SAUTIKIT_API_URL="http://127.0.0.1:9",
+        SAUTIKIT_FROM_NUMBER="+254203893800", FRESHDESK_BASE_URL=freshdesk_url,
+        PUBLIC_BASE_URL="http://127.0.0.1", BUSINESS_HOURS="24/7", LOG_LEVEL="WARNING",
+    )
+
+
 def create_database():
     import psycopg
 
@@ -136,12 +145,7 @@ def main():
     with FreshdeskSandbox(api_key=FRESHDESK_KEY) as freshdesk:
         for n in range(1, args.agents + 1):
             freshdesk.add_agent(id=n, name=f"Agent {n}", mobile=f"+254711{n:06d}", available=n % 3 != 0)
-        env = processes.service_env(
-            SECRET_KEY="bench-secret-key-" + "x" * 40, SAUTIKIT_WEBHOOK_SECRET=SECRET,
-            SAUTIKIT_API_KEY="sk_bench", SAUTIKIT_API_URL="http://127.0.0.1:9",
-            SAUTIKIT_FROM_NUMBER="+254203893800", FRESHDESK_BASE_URL=freshdesk.base_url,
-            PUBLIC_BASE_URL="http://127.0.0.1", BUSINESS_HOURS="24/7", LOG_LEVEL="WARNING",
-        )
+        env = service_env(freshdesk.base_url)
         os.environ["FRESHDESK_BASE_URL"] = freshdesk.base_url
         prepare(env)
         subprocess.run([sys.executable, "manage.py", "sync_agents"], cwd=ROOT, env=env, check=True,

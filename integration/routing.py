@@ -9,10 +9,10 @@ answering from the last known state in a few milliseconds (issue 4).
 The agent is the longest idle of those active, available, with a number to dial and
 not on a call by our own Call records. A call whose `call.completed` or `call.failed`
 never comes stops counting after a bound (its dial timeout if never answered, a few
-hours if answered), so one lost event never locks an agent out. Choosing and marking
-(`last_routed_at`, `Call.agent`) happen under row locks, so two calls arriving together
-are not both sent to the same agent; `Call.agent` is also what the softphone's screen
-pop reads.
+hours if answered), so one lost event never locks an agent out. Marking the choice
+(`last_routed_at`, `Call.agent`) is a conditional update in one transaction, so two calls
+arriving together are not both sent to the same agent; `Call.agent` is also what the
+softphone's screen pop reads.
 """
 
 import functools
@@ -38,6 +38,8 @@ DIAL_TIMEOUT = 25
 RINGING_BOUND = timedelta(seconds=DIAL_TIMEOUT + 15)
 # An answered one after this long: longer than any real support call.
 ANSWERED_BOUND = timedelta(hours=4)
+# Claims lost to simultaneous routings before giving up (each loss means a busier agent).
+CLAIM_ATTEMPTS = 5
 VOICEMAIL = {"record": {"maxLength": 120, "finishOnKey": "#", "playBeep": True}}
 
 
@@ -91,58 +93,62 @@ def actions_for(decision, rules, caller_id):
 def assign_agent(call_id, now):
     """Choose the longest-idle free agent for `call_id` and mark them; None if nobody is free.
 
+    The claim is a conditional update of the agent's `last_routed_at`, in one transaction
+    with `Call.agent`: a routing that chose the same agent a moment earlier holds that row
+    until it commits, after which the condition no longer holds here and we look again
+    (by then that call makes the agent busy). Only one agent row is ever locked, so
+    routings do not queue behind each other or behind the availability sync.
     A repeated delivery of the same `call.routing` gets the agent chosen the first time.
     """
     with transaction.atomic():
-        call = Call.objects.select_for_update().filter(call_id=call_id).first()
-        if call is not None and call.agent_id:
-            chosen = _reachable().filter(pk=call.agent_id).first()
-            if chosen is not None:
-                return chosen
-        candidates = _reachable().filter(available=True)
-        # Lock every candidate, in one order, before looking at who is free: a routing
-        # that ran meanwhile has then committed, and the query below sees its choice.
-        list(candidates.select_for_update().order_by("pk").values_list("pk", flat=True))
-        busy_agents, busy_users = _on_a_call(now, exclude_call_id=call_id)
-        agent = (
-            candidates.exclude(pk__in=busy_agents).exclude(user__in=busy_users)
-            .order_by(F("last_routed_at").asc(nulls_first=True), "pk")
-            .first()
-        )
-        if agent is None:
-            return None
-        AgentPhone.objects.filter(pk=agent.pk).update(last_routed_at=now)
-        if call is not None:
-            Call.objects.filter(pk=call.pk).update(agent=agent, updated_at=now)
-        else:
-            logger.warning("routing found no call row", extra={"call_id": call_id})
-        return agent
+        call = Call.objects.select_related("agent").filter(call_id=call_id).first()
+        if call is not None and _reachable_now(call.agent):
+            return call.agent
+        for _ in range(CLAIM_ATTEMPTS):
+            agent = (
+                _free_agents(now, exclude_call_id=call_id)
+                .order_by(F("last_routed_at").asc(nulls_first=True), "pk")
+                .first()
+            )
+            if agent is None:
+                return None
+            claimed = AgentPhone.objects.filter(
+                pk=agent.pk, last_routed_at=agent.last_routed_at
+            ).update(last_routed_at=now)
+            if claimed:
+                if call is not None:
+                    Call.objects.filter(pk=call.pk).update(agent=agent, updated_at=now)
+                else:
+                    logger.warning("routing found no call row", extra={"call_id": call_id})
+                return agent
+        logger.warning("routing lost every race for an agent", extra={"call_id": call_id})
+        return None
 
 
 def _reachable():
     return AgentPhone.objects.filter(is_active=True).exclude(phone="", freshdesk_phone="")
 
 
-def _on_a_call(now, exclude_call_id):
-    """Agents (by id) and softphone users (by id) whose calls are still in progress.
+def _reachable_now(agent):
+    return agent is not None and agent.is_active and bool(agent.dial_number)
 
-    One query over the few live calls, rather than a subquery per agent: the calls
-    table only grows, and routing must stay fast when it is large.
+
+def _free_agents(now, exclude_call_id):
+    """Available, reachable agents with no call in progress: theirs, or placed from their login.
+
+    The live calls are one subquery PostgreSQL runs once (not once per agent), over
+    the status index, so routing stays fast however large the calls table grows.
     """
-    live = (
-        Call.objects.filter(
-            Q(status=Call.Status.RINGING, started_at__gte=now - RINGING_BOUND)
-            | Q(status=Call.Status.ANSWERED, started_at__gte=now - ANSWERED_BOUND)
-        )
-        .filter(Q(agent__isnull=False) | Q(placed_by__isnull=False))
-        .exclude(call_id=exclude_call_id)
-        .values_list("agent_id", "placed_by_id")
+    live = Call.objects.filter(
+        Q(status=Call.Status.RINGING, started_at__gte=now - RINGING_BOUND)
+        | Q(status=Call.Status.ANSWERED, started_at__gte=now - ANSWERED_BOUND)
+    ).exclude(call_id=exclude_call_id)
+    # NOT IN over a NULL would exclude everyone: only non-null ids go in.
+    return (
+        _reachable().filter(available=True)
+        .exclude(pk__in=live.filter(agent__isnull=False).values("agent_id"))
+        .exclude(user__in=live.filter(placed_by__isnull=False).values("placed_by_id"))
     )
-    agents, users = set(), set()
-    for agent_id, user_id in live:
-        agents.add(agent_id)
-        users.add(user_id)
-    return agents - {None}, users - {None}
 
 
 def _caller_id(event):
