@@ -150,13 +150,13 @@ def _send(agent, to, ticket_id):
         logger.error("softphone not configured", extra={"problem": str(err)})
         raise CallNotPlaced(f"Calling is not set up yet ({err}). Ask an administrator.", 503) from err
     except SautikitUnavailable as err:
-        timed_out = isinstance(err.__cause__, requests.Timeout)
-        message = str(err)
-        if timed_out:
-            # A read timeout may come after Sautikit placed the call: say so honestly.
-            message = ("Sautikit did not answer in time. If the customer's phone rings, the call "
-                       "went through; otherwise try again.")
-        raise CallNotPlaced(message, 504 if timed_out else 503) from err
+        if isinstance(err.__cause__, requests.ReadTimeout):
+            # The request reached Sautikit, which may have placed the call after we stopped
+            # waiting: say so honestly rather than "not placed".
+            raise CallNotPlaced("Sautikit did not answer in time. If the customer's phone rings, "
+                                "the call went through; otherwise try again.", 504) from err
+        timed_out = isinstance(err.__cause__, requests.Timeout)  # a connect timeout: never sent
+        raise CallNotPlaced(str(err), 504 if timed_out else 503) from err
     except SautikitError as err:
         raise CallNotPlaced(str(err), 502) from err
 
