@@ -113,6 +113,10 @@ def _claim(agent, user, to, ticket_id):
     now = timezone.now()
     with transaction.atomic():
         AgentPhone.objects.select_for_update().get(pk=agent.pk)
+        # A pending row this old was left by a request that died mid-way; if Sautikit did
+        # place that call, its webhooks create the call's own row.
+        Call.objects.filter(placed_by=user, call_id__startswith=PENDING_PREFIX,
+                            started_at__lt=now - PENDING_STALE).delete()
         recent = (
             Call.objects.select_related("ticket")
             .filter(placed_by=user, direction=Call.Direction.OUTBOUND, to_number=to,

@@ -325,6 +325,7 @@ def test_a_placement_that_died_midway_does_not_block_for_long(place, agent, saut
 
     assert place({"to": "0712345678"}).status_code == 201
     assert len(sautikit.calls) == 1
+    assert list(Call.objects.values_list("call_id", flat=True)) == [sautikit.calls[0]["call_id"]]
 
 
 @responses.activate
