@@ -96,7 +96,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-LOGIN_URL = "/admin/login/"
+# Agents are not staff, so they sign in on the softphone's page, not the admin's.
+LOGIN_URL = "/softphone/login/"
 LOGIN_REDIRECT_URL = "/softphone/"
 
 # TLS normally ends at the reverse proxy: only act on it when told to.

@@ -375,3 +375,19 @@ def test_missed_call_after_the_fold_window_opens_a_new_ticket(post_webhook, run_
     run_worker()
 
     assert len(freshdesk.tickets) == 2
+
+
+def test_outbound_call_names_the_agent_from_its_metadata(post_webhook, run_worker, freshdesk):
+    from agents.models import AgentPhone
+
+    AgentPhone.objects.create(freshdesk_agent_id=201, name="Wanjiku Kamau", phone="+254711000001")
+    post_webhook(signed("call.failed", "CA227"))
+    run_worker()
+    post_webhook(signed("call.completed", "CA228", direction="outbound", duration_seconds=20,
+                        metadata={"agent_id": 201}, **{"from": "+254203893800", "to": "+254712345678"}))
+    run_worker()
+
+    assert Call.objects.get(call_id="CA228").agent.name == "Wanjiku Kamau"
+    note = notes_of(freshdesk, only_ticket(freshdesk))[0]["body_text"]
+    assert "Callback done: Wanjiku Kamau called back" in note
+    assert Ticket.objects.get().callback_done_by == "Wanjiku Kamau"
