@@ -38,8 +38,9 @@ DIAL_TIMEOUT = 25
 RINGING_BOUND = timedelta(seconds=DIAL_TIMEOUT + 15)
 # An answered one after this long: longer than any real support call.
 ANSWERED_BOUND = timedelta(hours=4)
-# Claims lost to simultaneous routings before giving up (each loss means a busier agent).
-CLAIM_ATTEMPTS = 5
+# Claims lost to simultaneous routings before answering "busy": each loss is another
+# call that got an agent in the meantime.
+CLAIM_ATTEMPTS = 10
 VOICEMAIL = {"record": {"maxLength": 120, "finishOnKey": "#", "playBeep": True}}
 
 
@@ -104,9 +105,10 @@ def assign_agent(call_id, now):
         call = Call.objects.select_related("agent").filter(call_id=call_id).first()
         if call is not None and _reachable_now(call.agent):
             return call.agent
+        lost = []
         for _ in range(CLAIM_ATTEMPTS):
             agent = (
-                _free_agents(now, exclude_call_id=call_id)
+                _free_agents(now, exclude_call_id=call_id).exclude(pk__in=lost)
                 .order_by(F("last_routed_at").asc(nulls_first=True), "pk")
                 .first()
             )
@@ -121,6 +123,9 @@ def assign_agent(call_id, now):
                 else:
                     logger.warning("routing found no call row", extra={"call_id": call_id})
                 return agent
+            # Simultaneous routings all reach for the same longest-idle agent: the one
+            # that lost moves down the line rather than queueing for them again.
+            lost.append(agent.pk)
         logger.warning("routing lost every race for an agent", extra={"call_id": call_id})
         return None
 

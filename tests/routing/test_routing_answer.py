@@ -232,31 +232,47 @@ def test_bad_signature_is_refused_without_voice_actions(rules, make_agent, post_
     assert AgentPhone.objects.get().last_routed_at is None
 
 
-def test_simultaneous_calls_never_reach_the_same_agent(rules, make_agent):
-    for n in range(3):
-        make_agent(f"Agent {n}", phone=f"+25471100000{n}")
-    start = threading.Barrier(8)
+def _route_together(count, prefix):
+    """`count` call.routing requests released at the same instant, each on its own connection."""
+    start = threading.Barrier(count)
     answers = {}
 
     def call(n):
         try:
             start.wait()
-            body = signed("call.routing", f"CARACE{n}", to=OUR_NUMBER)
+            body = signed("call.routing", f"{prefix}{n}", to=OUR_NUMBER)
             answers[n] = Client().post("/webhooks/sautikit/", body, content_type="application/json")
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=call, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert len(answers) == count
+    return [dialled(answer) for answer in answers.values()]
 
-    reached = [dialled(answer) for answer in answers.values()]
-    assert len(answers) == 8
+
+def test_simultaneous_calls_never_reach_the_same_agent(rules, make_agent):
+    for n in range(3):
+        make_agent(f"Agent {n}", phone=f"+25471100000{n}")
+
+    reached = _route_together(8, "CARACE")
+
     assert sorted(filter(None, reached)) == ["+254711000000", "+254711000001", "+254711000002"]
     assert reached.count(None) == 5
     assert Call.objects.exclude(agent=None).count() == 3
+
+
+def test_simultaneous_calls_all_reach_someone_while_agents_are_free(rules, make_agent):
+    for n in range(8):
+        make_agent(f"Agent {n}", phone=f"+25471100000{n}")
+
+    reached = _route_together(8, "CAFREE")
+
+    assert None not in reached
+    assert len(set(reached)) == 8
 
 
 def test_a_busy_softphone_user_does_not_block_agents_without_a_login(rules, make_agent, route,
