@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,22 +111,69 @@ def refresh_loop(stop, runs):
     connection.close()
 
 
-def take_calls(port, count, client, latencies, outcomes):
-    for n in range(count):
-        call_id = f"bench-routing-{os.getpid()}-{client}-{n}"
-        payload = body("call.routing", call_id)
-        started = time.perf_counter()
-        try:
-            status, raw = post(port, payload)
-        except OSError:
-            status, raw = 0, b""
-        latencies.append(time.perf_counter() - started)
-        if status != 200:
-            outcomes[f"HTTP {status}"] += 1
-            continue
-        actions = [next(iter(a)) for a in json.loads(raw)["actions"]]
-        outcomes["dialled" if "dial" in actions else "busy"] += 1
+def take_call(port, call_id, scheduled, latencies, outcomes):
+    """Route one call (timed from `scheduled`, so a late start counts), then end it (untimed)."""
+    try:
+        status, raw = post(port, body("call.routing", call_id))
+    except OSError:
+        status, raw = 0, b""
+    latencies.append(time.perf_counter() - scheduled)
+    if status != 200:
+        outcomes[f"HTTP {status}"] += 1
+        return
+    actions = [next(iter(a)) for a in json.loads(raw)["actions"]]
+    outcomes["dialled" if "dial" in actions else "busy"] += 1
+    post(port, body("call.completed", call_id, duration_seconds=60))
+
+
+def closed_loop(port, calls, clients, latencies, outcomes):
+    """`clients` loops, each taking its next call as soon as the last one ended."""
+    def loop(client):
+        for n in range(calls // clients):
+            take_call(port, f"bench-routing-{os.getpid()}-{client}-{n}", time.perf_counter(),
+                      latencies, outcomes)
+
+    threads = [threading.Thread(target=loop, args=(c,)) for c in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def paced(port, calls, rate, latencies, outcomes):
+    """Calls arriving at a fixed `rate` a second whatever the answers' speed (open loop)."""
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        for n in range(calls):
+            scheduled = began + n / rate
+            time.sleep(max(0.0, scheduled - time.perf_counter()))
+            pool.submit(take_call, port, f"bench-routing-{os.getpid()}-p-{n}", scheduled,
+                        latencies, outcomes)
+
+
+def baseline(port, rounds):
+    """One client, requests interleaved so all three kinds see the same machine load.
+
+    The gap between call.failed (store only) and call.routing is routing's own cost;
+    /healthz is Django and gunicorn with no database at all.
+    """
+    timings = collections.defaultdict(list)
+    for n in range(rounds):
+        call_id = f"bench-base-{os.getpid()}-{n}"
+        kinds = (("healthz", None), ("call.failed (intake only)", body("call.failed", call_id + "f")),
+                 ("call.routing", body("call.routing", call_id)))
+        for name, payload in kinds:
+            started = time.perf_counter()
+            if payload is None:
+                conn = http.client.HTTPConnection(HOST, port, timeout=10)
+                conn.request("GET", "/healthz")
+                conn.getresponse().read()
+                conn.close()
+            else:
+                post(port, payload)
+            timings[name].append(time.perf_counter() - started)
         post(port, body("call.completed", call_id, duration_seconds=60))
+    return timings
 
 
 def percentile(values, pct):
@@ -136,8 +184,13 @@ def percentile(values, pct):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000, help="routing requests in all")
-    parser.add_argument("--clients", type=int, default=4, help="calls in flight at once")
+    parser.add_argument("--rate", type=float, default=25,
+                        help="calls arriving a second (0: --clients closed loops instead)")
+    parser.add_argument("--clients", type=int, default=4,
+                        help="with --rate 0: loops each taking a call as soon as the last ended")
     parser.add_argument("--agents", type=int, default=150, help="agents in Freshdesk (100 a page)")
+    parser.add_argument("--baseline", type=int, default=300,
+                        help="sequential rounds of healthz / call.failed / call.routing first (0: none)")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1,
                         help="gunicorn workers (gunicorn.conf.py's default: 2 × cores + 1)")
     args = parser.parse_args()
@@ -158,22 +211,25 @@ def main():
             stop, runs = threading.Event(), []
             refresher = threading.Thread(target=refresh_loop, args=(stop, runs), daemon=True)
             refresher.start()
-            take_calls(port, 20, "warmup", [], collections.Counter())
+            closed_loop(port, 20, 1, [], collections.Counter())
+            load_before = os.getloadavg()[0]
+            base = baseline(port, args.baseline) if args.baseline else {}
             latencies, outcomes = [], collections.Counter()
-            per_client = args.calls // args.clients
-            clients = [threading.Thread(target=take_calls, args=(port, per_client, c, latencies, outcomes))
-                       for c in range(args.clients)]
             began = time.perf_counter()
-            for thread in clients:
-                thread.start()
-            for thread in clients:
-                thread.join()
+            if args.rate:
+                paced(port, args.calls, args.rate, latencies, outcomes)
+            else:
+                closed_loop(port, args.calls, args.clients, latencies, outcomes)
             elapsed = time.perf_counter() - began
             stop.set()
             refresher.join(timeout=AGENTS_DELAY + 10)
 
+    for name, values in base.items():
+        print(f"baseline, 1 client, {name}: p50 {percentile(values, 50) * 1000:.1f} ms"
+              f"  p99 {percentile(values, 99) * 1000:.1f} ms")
     ms = {name: percentile(latencies, pct) * 1000 for name, pct in (("p50", 50), ("p90", 90), ("p99", 99))}
-    print(f"call.routing: {len(latencies)} requests, {args.clients} clients, {args.workers} gunicorn "
+    arrival = f"{args.rate:g} calls/s" if args.rate else f"{args.clients} closed-loop clients"
+    print(f"call.routing: {len(latencies)} requests, {arrival}, {args.workers} gunicorn "
           f"workers, {args.agents} agents, Freshdesk /agents delayed {AGENTS_DELAY:.0f} s")
     print("latency ms: " + "  ".join(f"{k} {v:.1f}" for k, v in ms.items())
           + f"  max {max(latencies) * 1000:.1f}  mean {statistics.fmean(latencies) * 1000:.1f}")
@@ -181,6 +237,8 @@ def main():
     print(f"outcomes: {dict(outcomes)}")
     print(f"availability refreshes during the run: {len(runs)} (each {statistics.fmean(runs):.1f} s)"
           if runs else "availability refreshes during the run: none finished")
+    print(f"machine load average (1 min): {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
+          f"on {os.cpu_count()} cores")
     return 0 if ms["p99"] < 100 and set(outcomes) <= {"dialled", "busy"} else 1
 
 
