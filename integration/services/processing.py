@@ -68,6 +68,7 @@ def _finish(row, status, error=""):
 
 def _later(row, countdown, reason, counts=True):
     """Back to `received`, due in `countdown` s; `counts=False` gives the attempt back."""
+    countdown = min(countdown, BACKOFF_CAP)  # even a long Retry-After: see BACKOFF_CAP
     if counts and row.attempts >= MAX_ATTEMPTS:
         _finish(row, WebhookEvent.Status.FAILED, f"gave up after {row.attempts} attempts: {reason}")
         return
