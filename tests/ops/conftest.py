@@ -26,10 +26,3 @@ def dead_port():
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
-
-def reachable(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False

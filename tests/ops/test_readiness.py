@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from integration.models import Heartbeat, WebhookEvent
 from tests.factories import signed
-from tests.ops.conftest import reachable
+from tests.e2e.processes import reachable
 
 pytestmark = pytest.mark.django_db
 
