@@ -114,10 +114,7 @@ def assign_agent(call_id, now):
             )
             if agent is None:
                 return None
-            claimed = AgentPhone.objects.filter(
-                pk=agent.pk, last_routed_at=agent.last_routed_at
-            ).update(last_routed_at=now)
-            if claimed:
+            if _claim(agent, now):
                 if call is not None:
                     Call.objects.filter(pk=call.pk).update(agent=agent, updated_at=now)
                 else:
@@ -128,6 +125,22 @@ def assign_agent(call_id, now):
             lost.append(agent.pk)
         logger.warning("routing lost every race for an agent", extra={"call_id": call_id})
         return None
+
+
+def _claim(agent, now):
+    """Mark `agent` as routed to now, unless another routing did since we read them.
+
+    A conditional UPDATE that loses keeps the row lock PostgreSQL took to re-check the
+    row; holding it while reaching for the next agent could deadlock with another
+    routing or the sync, so a lost claim is rolled back to its savepoint.
+    """
+    savepoint = transaction.savepoint()
+    claimed = AgentPhone.objects.filter(pk=agent.pk, last_routed_at=agent.last_routed_at).update(
+        last_routed_at=now
+    )
+    if not claimed:
+        transaction.savepoint_rollback(savepoint)
+    return bool(claimed)
 
 
 def _reachable():
