@@ -1,11 +1,12 @@
 """call.routing through the real webhook view: who the caller reaches, or what they hear."""
 
 import threading
-from datetime import datetime, timedelta
+import time
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -284,3 +285,60 @@ def test_a_busy_softphone_user_does_not_block_agents_without_a_login(rules, make
                         from_number=OUR_NUMBER, to_number="+254712345678", placed_by=user)
 
     assert dialled(route()) == "+254711000002"
+
+
+def _hold_row_lock(agent_pk, ready, release, **changes):
+    """In its own transaction, update an agent (taking its row lock) and hold it until `release`."""
+    def hold():
+        try:
+            with transaction.atomic():
+                AgentPhone.objects.filter(pk=agent_pk).update(**changes)
+                ready.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert ready.wait(10)
+    return thread
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks as PostgreSQL takes them")
+def test_an_agent_lost_to_a_simultaneous_routing_is_not_kept_locked(rules, make_agent, route):
+    first = make_agent("First in line", phone="+254711000001")
+    second = make_agent("Second", phone="+254711000002",
+                        last_routed_at=timezone.now() - timedelta(minutes=5))
+    # Another routing is claiming `first`; the availability sync holds `second`.
+    other_routing, sync = threading.Event(), threading.Event()
+    holders = [
+        _hold_row_lock(first.pk, threading.Event(), other_routing, last_routed_at=timezone.now()),
+        _hold_row_lock(second.pk, threading.Event(), sync, availability_updated_at=timezone.now()),
+    ]
+    answer = {}
+
+    def routing():
+        try:
+            answer["response"] = route("CALOST")
+        finally:
+            connection.close()
+
+    caller = threading.Thread(target=routing)
+    caller.start()
+    time.sleep(0.5)  # our routing now waits for `first`
+    other_routing.set()  # …which the other routing takes: ours moves on to `second`, and waits
+    time.sleep(0.5)
+    try:
+        with transaction.atomic():
+            # The sync (or a third routing) can lock `first` now: ours let it go.
+            list(AgentPhone.objects.select_for_update(nowait=True).filter(pk=first.pk))
+        lost_agent_free = True
+    except DatabaseError:
+        lost_agent_free = False
+    sync.set()
+    caller.join(10)
+    for holder in holders:
+        holder.join(10)
+
+    assert lost_agent_free
+    assert dialled(answer["response"]) == "+254711000002"
