@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from integration.freshdesk import FreshdeskClient
+from integration.freshdesk import FreshdeskClient, FreshdeskError
 from integration.phones import InvalidNumber, to_e164
 
 from .models import AgentPhone
@@ -51,10 +51,17 @@ class SyncResult:
 
 
 def sync_agents(client=None):
-    """Upsert AgentPhone from Freshdesk's agent list; raises FreshdeskError before writing anything."""
+    """Upsert AgentPhone from Freshdesk's agent list; raises FreshdeskError before writing anything.
+
+    `client` is a FreshdeskClient (default: from settings).
+    """
     client = client or FreshdeskClient.from_settings()
+    try:
+        agents = client.list_agents()
+    except ValueError as err:  # a 200 whose body is not JSON (a proxy's error page, say)
+        raise FreshdeskError("Freshdesk's agent list was not JSON") from err
     fetched = {}
-    for agent in client.list_agents():
+    for agent in agents:
         fields = _fields(agent)
         if fields is not None:
             fetched[fields.pop("freshdesk_agent_id")] = fields
@@ -82,6 +89,11 @@ def sync_agents(client=None):
         AgentPhone.objects.bulk_update(changed, SYNCED_FIELDS)
         AgentPhone.objects.filter(freshdesk_agent_id__in=fetched).update(availability_updated_at=now)
         gone = [row.pk for agent_id, row in rows.items() if agent_id not in fetched and row.available]
+        if not fetched and gone:
+            # An account has at least the admin whose key we use: an empty list is a fault,
+            # and taking it literally would send every caller to voicemail.
+            logger.warning("freshdesk listed no agents, availability kept")
+            gone = []
         AgentPhone.objects.filter(pk__in=gone).update(available=False, availability_updated_at=now)
     result.created, result.updated = len(new), len(changed)
     result.unchanged = len(fetched) - len(new) - len(changed)

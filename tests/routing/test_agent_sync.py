@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from agents.models import AgentPhone
 from agents.sync import sync_agents
 from agents.tasks import refresh_availability
+from integration.freshdesk import FreshdeskError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -147,3 +148,29 @@ def test_command_fails_with_a_message_when_freshdesk_is_down(freshdesk):
 
     with pytest.raises(CommandError, match="Freshdesk agents could not be read"):
         call_command("sync_agents")
+
+
+@responses.activate
+def test_an_agent_list_that_is_not_json_changes_nothing(settings):
+    settings.FRESHDESK_BASE_URL = "https://sautidesk-test.freshdesk.com"
+    AgentPhone.objects.create(freshdesk_agent_id=1, name="Agent 1", freshdesk_phone="+254711000001",
+                              available=True)
+    responses.get("https://sautidesk-test.freshdesk.com/api/v2/agents", body="<html>Bad gateway</html>",
+                  content_type="text/html")
+
+    with pytest.raises(FreshdeskError, match="not JSON"):
+        sync_agents()
+    refresh_availability()
+
+    assert AgentPhone.objects.get().available is True
+
+
+def test_an_empty_agent_list_does_not_make_everyone_unavailable(freshdesk):
+    freshdesk.add_agent(id=1, mobile="+254711000001", available=True)
+    sync_agents()
+    freshdesk.agents.clear()
+
+    result = sync_agents()
+
+    assert result.gone == 0
+    assert AgentPhone.objects.get().available is True
