@@ -97,8 +97,8 @@ def assign_agent(call_id, now):
     The claim is a conditional update of the agent's `last_routed_at`, in one transaction
     with `Call.agent`: a routing that chose the same agent a moment earlier holds that row
     until it commits, after which the condition no longer holds here and we look again
-    (by then that call makes the agent busy). Only one agent row is ever locked, so
-    routings do not queue behind each other or behind the availability sync.
+    (by then that call makes the agent busy). A routing holds at most one agent row at a
+    time (see `_claim`), so it never deadlocks with another routing or the sync.
     A repeated delivery of the same `call.routing` gets the agent chosen the first time.
     """
     with transaction.atomic():
