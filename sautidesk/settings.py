@@ -212,8 +212,9 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-agent-availability": {
         "task": "agents.tasks.refresh_availability",
         "schedule": 20.0,
-        # A run queued behind a slow one is stale by the next: drop it rather than pile up.
-        "options": {"expires": 15},
+        # Behind a long queue, runs are dropped after a minute rather than piling up (at
+        # most three wait); a shorter expiry would starve the refresh under a backlog.
+        "options": {"expires": 60},
     },
     # Readiness (/readyz) reads when beat last sent this and a worker last ran it.
     "heartbeat": {
