@@ -5,9 +5,9 @@
 Routing reads only these rows, never Freshdesk (it must answer while the caller waits),
 so this runs every 20 s from `agents.tasks.refresh_availability`, and on demand from the
 admin and `manage.py sync_agents`. The whole agent list is fetched (paginated through
-the `Link` header) before anything is written, and the write is one short transaction:
-a slow or failing Freshdesk never holds a lock routing waits on, and a failed fetch
-leaves the last known availability as it was.
+the `Link` header) before anything is written, and the writes are a few statements that
+each hold their row locks only while they run: a slow or failing Freshdesk never holds a
+lock routing waits on, and a failed fetch leaves the last known availability as it was.
 
 The supervisor-set `phone` and routing's `last_routed_at` are never written here.
 Freshdesk keeps `available` meaningful only for agents in groups with automatic ticket
@@ -17,7 +17,6 @@ assignment (https://developers.freshdesk.com/api/#agents).
 import logging
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from django.utils import timezone
 
 from integration.freshdesk import FreshdeskClient, FreshdeskError
@@ -67,34 +66,36 @@ def sync_agents(client=None):
             fetched[fields.pop("freshdesk_agent_id")] = fields
     now = timezone.now()
     result = SyncResult()
-    with transaction.atomic():
-        # Two syncs (beat and the admin's button) take turns here; primary-key order
-        # keeps them from deadlocking on each other.
-        rows = {row.freshdesk_agent_id: row for row in AgentPhone.objects.select_for_update().order_by("pk")}
-        new, changed = [], []
-        for agent_id, fields in fetched.items():
-            row = rows.get(agent_id)
-            if row is None:
-                new.append(AgentPhone(freshdesk_agent_id=agent_id, availability_updated_at=now, **fields))
-                continue
-            if any(getattr(row, name) != value for name, value in fields.items()):
-                for name, value in fields.items():
-                    setattr(row, name, value)
-                changed.append(row)
-        # A concurrent sync may have created the same agents: update rather than fail.
-        AgentPhone.objects.bulk_create(
-            new, update_conflicts=True, unique_fields=["freshdesk_agent_id"],
-            update_fields=[*SYNCED_FIELDS, "availability_updated_at"],
-        )
-        AgentPhone.objects.bulk_update(changed, SYNCED_FIELDS)
-        AgentPhone.objects.filter(freshdesk_agent_id__in=fetched).update(availability_updated_at=now)
-        gone = [row.pk for agent_id, row in rows.items() if agent_id not in fetched and row.available]
-        if not fetched and gone:
-            # An account has at least the admin whose key we use: an empty list is a fault,
-            # and taking it literally would send every caller to voicemail.
-            logger.warning("freshdesk listed no agents, availability kept")
-            gone = []
-        AgentPhone.objects.filter(pk__in=gone).update(available=False, availability_updated_at=now)
+    # No transaction around the writes: each statement below holds its row locks only
+    # while it runs, so a routing claiming an agent never waits on this process being
+    # slow in between (and cannot deadlock with it). Every agent's row stands alone, so
+    # a routing that reads between two statements sees nothing inconsistent.
+    rows = {row.freshdesk_agent_id: row for row in AgentPhone.objects.all()}
+    new, changed = [], []
+    for agent_id, fields in fetched.items():
+        row = rows.get(agent_id)
+        if row is None:
+            new.append(AgentPhone(freshdesk_agent_id=agent_id, availability_updated_at=now, **fields))
+            continue
+        if any(getattr(row, name) != value for name, value in fields.items()):
+            for name, value in fields.items():
+                setattr(row, name, value)
+            changed.append(row)
+    # A concurrent sync may have created the same agents: update rather than fail.
+    AgentPhone.objects.bulk_create(
+        new, update_conflicts=True, unique_fields=["freshdesk_agent_id"],
+        update_fields=[*SYNCED_FIELDS, "availability_updated_at"],
+    )
+    # Only Freshdesk's fields: the supervisor's phone and routing's last_routed_at stay.
+    AgentPhone.objects.bulk_update(changed, SYNCED_FIELDS)
+    AgentPhone.objects.filter(freshdesk_agent_id__in=fetched).update(availability_updated_at=now)
+    gone = [row.pk for agent_id, row in rows.items() if agent_id not in fetched and row.available]
+    if not fetched and gone:
+        # An account has at least the admin whose key we use: an empty list is a fault,
+        # and taking it literally would send every caller to voicemail.
+        logger.warning("freshdesk listed no agents, availability kept")
+        gone = []
+    AgentPhone.objects.filter(pk__in=gone).update(available=False, availability_updated_at=now)
     result.created, result.updated = len(new), len(changed)
     result.unchanged = len(fetched) - len(new) - len(changed)
     result.gone = len(gone)
