@@ -4,7 +4,7 @@
     reset_state(env)                      # empty bench database and Redis DB (ours only)
     bodies = signed_bodies("call.failed", 1000, distinct_callers=True)
 
-Everything runs on 127.0.0.1: PostgreSQL database `sautidesk_bench`, Redis DB 12
+Everything runs on 127.0.0.1: PostgreSQL database `sautidesk_bench`, Redis DB 13
 (override with BENCH_DATABASE_URL / BENCH_REDIS_URL). Web and worker are the real
 processes, started by `tests/e2e/processes.py`.
 """
@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import psycopg  # noqa: E402
 import redis  # noqa: E402
 
 from integration.sandbox.freshdesk import FreshdeskSandbox  # noqa: E402
@@ -29,7 +30,7 @@ from integration.signature import sign  # noqa: E402
 from tests.e2e import processes  # noqa: E402
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sautidesk_bench")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 SECRET = "whsec_bench_0c41"
 FRESHDESK_KEY = "fd_bench_key"
 # gunicorn.conf.py's own default for this machine (2 × cores + 1).
@@ -81,6 +82,11 @@ def reset_state(env):
     for command in (["migrate", "--no-input", "-v0"], ["flush", "--no-input"]):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
     redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def stored_call_ids():
+    with psycopg.connect(DATABASE_URL) as conn:
+        return {row[0] for row in conn.execute("SELECT call_id FROM integration_webhookevent")}
 
 
 def queued_messages():
