@@ -32,6 +32,8 @@ SYNCED_FIELDS = ("name", "email", "freshdesk_phone", "available", "is_active")
 
 @dataclass
 class SyncResult:
+    """What one sync did; `str()` is the sentence the admin and the command show."""
+
     created: int = 0
     updated: int = 0
     unchanged: int = 0
