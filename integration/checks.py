@@ -34,3 +34,18 @@ def required_settings(app_configs, **kwargs):
             id="sautidesk.W011",
         ))
     return problems
+
+
+@register()
+def business_hours_readable(app_configs, **kwargs):
+    """Routing falls back to 24/7 on an unreadable BUSINESS_HOURS; say so before the first call."""
+    from .business_hours import InvalidSchedule, parse_hours
+
+    try:
+        parse_hours(settings.BUSINESS_HOURS)
+    except InvalidSchedule as err:
+        return [Error(f"BUSINESS_HOURS cannot be read: {err}.",
+                      hint="Use '24/7' or e.g. 'mon-fri 08:00-18:00; sat 09:00-13:00'.",
+                      id="sautidesk.E012")]
+    return []
+

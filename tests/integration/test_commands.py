@@ -61,3 +61,10 @@ def test_check_names_a_missing_secret(settings, name):
 
     with pytest.raises(SystemCheckError, match=f"{name} is not set"):
         call_command("check")
+
+
+def test_check_names_unreadable_business_hours(settings):
+    settings.BUSINESS_HOURS = "weekdays 9 to 5"
+
+    with pytest.raises(SystemCheckError, match="BUSINESS_HOURS cannot be read"):
+        call_command("check")
