@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -245,6 +246,12 @@ class _HTTPServer(ThreadingHTTPServer):
     def track(self, sock: socket.socket, open_: bool) -> None:
         with self._connections_lock:
             (self._connections.add if open_ else self._connections.discard)(sock)
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that gave up waiting (its timeout) is expected here, not a sandbox fault.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
     def close_open_connections(self) -> None:
         with self._connections_lock:
