@@ -31,39 +31,42 @@ class Stored:
 
 
 def store(event, raw_body):
-    """Persist `event` once (the first delivery wins) and queue its processing."""
-    with transaction.atomic():
-        status = WebhookEvent.Status.RECEIVED
-        if not event.known:
-            status = WebhookEvent.Status.IGNORED
-        elif event.event == "call.routing":
-            status = WebhookEvent.Status.DONE  # answered in the HTTP response itself
-        try:
-            with transaction.atomic():
-                row = WebhookEvent.objects.create(
-                    event=event.event, call_id=event.call_id, raw_body=raw_body, status=status,
-                    processed_at=timezone.now() if status != WebhookEvent.Status.RECEIVED else None,
-                )
-        except IntegrityError:
-            existing = WebhookEvent.objects.get(call_id=event.call_id, event=event.event)
-            logger.info("webhook duplicate", extra=_fields(event, existing.pk))
-            return Stored(existing.pk, "duplicate")
-        if event.known:
-            _upsert_call(event)
-        if status == WebhookEvent.Status.RECEIVED:
-            transaction.on_commit(partial(publish, row.pk), robust=True)
+    """Persist `event` once (the first delivery wins) and queue its processing.
+
+    Five statements for a new event: BEGIN, INSERT event, INSERT call (or nothing if it
+    exists), SELECT the call FOR UPDATE, COMMIT. Only the event insert can conflict, so
+    a duplicate rolls the whole transaction back and is read after it.
+    """
+    status = WebhookEvent.Status.RECEIVED
+    if not event.known:
+        status = WebhookEvent.Status.IGNORED
+    elif event.event == "call.routing":
+        status = WebhookEvent.Status.DONE  # answered in the HTTP response itself
+    try:
+        with transaction.atomic():
+            row = WebhookEvent.objects.create(
+                event=event.event, call_id=event.call_id, raw_body=raw_body, status=status,
+                processed_at=timezone.now() if status != WebhookEvent.Status.RECEIVED else None,
+            )
+            if event.known:
+                _upsert_call(event)
+            if status == WebhookEvent.Status.RECEIVED:
+                transaction.on_commit(partial(publish, row.pk), robust=True)
+    except IntegrityError:
+        existing = WebhookEvent.objects.get(call_id=event.call_id, event=event.event)
+        logger.info("webhook duplicate", extra=_fields(event, existing.pk))
+        return Stored(existing.pk, "duplicate")
     outcome = {"received": "accepted", "ignored": "ignored", "done": "routed"}[status]
     logger.info("webhook stored", extra={**_fields(event, row.pk), "outcome": outcome})
     return Stored(row.pk, outcome)
 
 
 def _upsert_call(event):
-    # get_or_create re-reads after losing a race with another event of this call.
-    Call.objects.get_or_create(
-        call_id=event.call_id,
-        defaults={"direction": event.direction, "from_number": event.from_number,
-                  "to_number": event.to_number},
-    )
+    """Create the call as this event describes it, or apply the event to the existing row."""
+    new = Call(call_id=event.call_id, direction=event.direction)
+    apply_event(new, event)
+    # INSERT … ON CONFLICT DO NOTHING: a concurrent event of this call may have created it.
+    Call.objects.bulk_create([new], ignore_conflicts=True)
     call = Call.objects.select_for_update().get(call_id=event.call_id)
     changed = apply_event(call, event)
     if changed:
