@@ -105,5 +105,6 @@ def main():
           f"{len(accepted - stored)}; duplicates {duplicates}; lost {len(stored - by_call.keys())}; "
           f"tickets for no stored event {len(by_call.keys() - stored)}")
 
+
 if __name__ == "__main__":
     main()
