@@ -5,8 +5,9 @@ presigned recording URL). Once an event is `done` or `ignored` nothing reads it
 again except a supervisor's replay, so after WEBHOOK_PAYLOAD_RETENTION_DAYS its
 `raw_body` is emptied. The row stays, with its status, attempts and last_error,
 so counts, the admin history and metrics are unchanged. `failed` and pending
-events keep their payload: they still need it. Replaying a pruned event fails it
-with "stored payload is missing or unreadable", on purpose.
+events keep their payload: they still need it. A pruned event is not offered for
+replay (`integration.replay` skips it and says why); should one run anyway, processing
+fails it with "stored payload is missing or unreadable" rather than guess.
 
     prune_payloads()                 # uses the setting; returns how many were emptied
     prune_payloads(days=30, dry_run=True)
