@@ -78,11 +78,6 @@ def active_agent(user):
     return agent if agent is not None and agent.is_active else None
 
 
-def open_callback_ticket(number):
-    """The oldest open callback for `number`: the customer who has waited longest."""
-    return Ticket.objects.filter(callback_open=True, requester_number=number).order_by("created_at").first()
-
-
 def place_call(user, to, ticket_id=None, request_id=""):
     """Place a call to `to` (already E.164) for `user`; raise NotAnAgent or CallNotPlaced."""
     agent = active_agent(user)
@@ -128,7 +123,7 @@ def _claim(agent, user, to, ticket_id):
                 return call, True
         ticket = None
         if ticket_id is None:
-            ticket = open_callback_ticket(to)
+            ticket = Ticket.objects.oldest_open_callback(to)
         pending = Call.objects.create(
             call_id=f"{PENDING_PREFIX}{uuid.uuid4().hex}", direction=Call.Direction.OUTBOUND,
             from_number=settings.SAUTIKIT_FROM_NUMBER, to_number=to, status=Call.Status.RINGING,

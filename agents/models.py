@@ -4,8 +4,16 @@ from django.conf import settings
 from django.db import models
 
 
+class AgentPhoneQuerySet(models.QuerySet):
+    def dialable(self):
+        """Active agents with a number routing can dial: theirs, or the one Freshdesk has."""
+        return self.filter(is_active=True).exclude(phone="", freshdesk_phone="")
+
+
 class AgentPhone(models.Model):
     """A Freshdesk agent and the phone Sautikit dials to reach them."""
+
+    objects = AgentPhoneQuerySet.as_manager()
 
     freshdesk_agent_id = models.BigIntegerField(unique=True, help_text="Agent id in Freshdesk.")
     name = models.CharField(max_length=150)

@@ -61,8 +61,19 @@ class WebhookEvent(models.Model):
         return f"{self.event} {self.call_id} ({self.status})"
 
 
+class TicketQuerySet(models.QuerySet):
+    def oldest_open_callback(self, number, opened_since=None):
+        """The number's open callback ticket that has waited longest (optionally: opened since)."""
+        tickets = self.filter(callback_open=True, requester_number=number)
+        if opened_since is not None:
+            tickets = tickets.filter(created_at__gte=opened_since)
+        return tickets.order_by("created_at").first()
+
+
 class Ticket(models.Model):
     """A Freshdesk ticket that SautiDesk created for a call, and its callback state."""
+
+    objects = TicketQuerySet.as_manager()
 
     class Kind(models.TextChoices):
         INBOUND = "inbound", "Inbound call"

@@ -144,7 +144,7 @@ def _claim(agent, now):
 
 
 def _reachable():
-    return AgentPhone.objects.filter(is_active=True).exclude(phone="", freshdesk_phone="")
+    return AgentPhone.objects.dialable()
 
 
 def _reachable_now(agent):

@@ -76,7 +76,8 @@ def call_failed(row, event, client):
             add_note_once(row, ticket, f"<p>Outbound call to {escape(call.to_number)} was not "
                           f"connected ({escape(status)}), {_local(_event_time(event))}.</p>", client)
         return None
-    open_callback = call.ticket if call.ticket_id else _open_callback(call.from_number, recent=True)
+    open_callback = call.ticket if call.ticket_id else Ticket.objects.oldest_open_callback(
+        call.from_number, opened_since=timezone.now() - settings.CALLBACK_FOLD_WINDOW)
     if open_callback and open_callback.callback_open:
         Call.objects.filter(pk=call.pk, ticket__isnull=True).update(ticket=open_callback)
         add_note_once(row, open_callback, (
@@ -125,7 +126,7 @@ def call_completed(row, event, client):
     if call.direction == Call.Direction.INBOUND:
         add_note_once(row, _ticket_for_inbound(call, event, client), body, client)
         return None
-    ticket = call.ticket or _linked_ticket(call, event) or _open_callback(call.to_number)
+    ticket = call.ticket or _linked_ticket(call, event) or Ticket.objects.oldest_open_callback(call.to_number)
     if ticket is None:
         ticket = ensure_ticket(
             call.pk, Ticket.Kind.OUTBOUND, f"Outbound call to {call.to_number}",
@@ -146,10 +147,12 @@ def call_completed(row, event, client):
 
 def recording_ready(row, event, client):
     call = _call(event)
-    ticket = _ticket_for_inbound(call, event, client) if call.direction == Call.Direction.INBOUND else None
-    ticket = ticket or call.ticket or _linked_ticket(call, event)
-    if ticket is None:
-        raise WaitingForTicket(f"call {call.call_id} has no ticket yet")
+    if call.direction == Call.Direction.INBOUND:
+        ticket = _ticket_for_inbound(call, event, client)
+    else:
+        ticket = call.ticket or _linked_ticket(call, event)
+        if ticket is None:
+            raise WaitingForTicket(f"call {call.call_id} has no ticket yet")
     until = _local(_event_time(event) + RECORDING_VALID)
     seconds = event.recording_duration_seconds
     length = f" ({seconds}s, KES {recording_cost(seconds):.2f})" if seconds else ""
@@ -175,14 +178,6 @@ def close_callback(ticket, client, done_by, at, reason=""):
             callback_done_reason=reason[:255],
         )
     logger.info("callback closed", extra={"ticket_id": ticket.freshdesk_id})
-
-
-def _open_callback(number, recent=False):
-    """The number's oldest open callback; with `recent`, only one opened within the fold window."""
-    tickets = Ticket.objects.filter(callback_open=True, requester_number=number)
-    if recent:
-        tickets = tickets.filter(created_at__gte=timezone.now() - settings.CALLBACK_FOLD_WINDOW)
-    return tickets.order_by("created_at").first()
 
 
 def _linked_ticket(call, event):

@@ -99,7 +99,7 @@ class Command(BaseCommand):
         self.stdout.write("Database and agents")
         try:
             connection.ensure_connection()
-            reachable = AgentPhone.objects.filter(is_active=True).exclude(phone="", freshdesk_phone="")
+            reachable = AgentPhone.objects.dialable()
             self.ok(f"database answers; {reachable.count()} active agent(s) with a phone routing can dial")
         except Exception as err:  # any database error is a finding to report, not a crash
             self.fail(f"database not reachable or not migrated ({type(err).__name__}): check DATABASE_URL, "
