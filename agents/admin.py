@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from integration import freshdesk
+from integration.clients import freshdesk
 from integration.phones import InvalidNumber, to_e164
 
 from .models import AgentPhone

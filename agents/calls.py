@@ -35,8 +35,8 @@ from django.utils import timezone
 
 from agents.models import AgentPhone
 from integration.models import Call, Ticket
-from integration.sautikit import SautikitClient, SautikitError, SautikitUnavailable
-from integration.services.tickets import link_ticket
+from integration.clients.sautikit import SautikitClient, SautikitError, SautikitUnavailable
+from integration.processing.tickets import link_ticket
 
 logger = logging.getLogger(__name__)
 

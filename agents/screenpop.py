@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from integration.freshdesk import FreshdeskClient, FreshdeskError
+from integration.clients.freshdesk import FreshdeskClient, FreshdeskError
 from integration.models import Call, Ticket
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from integration.freshdesk import FreshdeskClient, FreshdeskError
+from integration.clients.freshdesk import FreshdeskClient, FreshdeskError
 from integration.phones import InvalidNumber, to_e164
 
 from .models import AgentPhone

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from integration.freshdesk import FreshdeskError
+from integration.clients.freshdesk import FreshdeskError
 
 from .sync import sync_agents
 

@@ -26,7 +26,7 @@ import psycopg  # noqa: E402
 import redis  # noqa: E402
 
 from integration.sandbox.freshdesk import FreshdeskSandbox  # noqa: E402
-from integration.signature import sign  # noqa: E402
+from integration.intake.signature import sign  # noqa: E402
 from tests.e2e import processes  # noqa: E402
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sautidesk_bench")

@@ -44,7 +44,7 @@ os.environ.update({
 })
 
 from integration.sandbox.freshdesk import FreshdeskSandbox  # noqa: E402
-from integration.signature import sign  # noqa: E402
+from integration.intake.signature import sign  # noqa: E402
 from tests.e2e import processes  # noqa: E402
 
 

@@ -6,5 +6,5 @@ class IntegrationConfig(AppConfig):
     verbose_name = "Sautikit ↔ Freshdesk"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the configuration checks)
-        from . import ops_tasks  # noqa: F401  (heartbeat and pruning tasks; beat's heartbeat hook)
+        from .ops import checks  # noqa: F401  (registers the configuration checks)
+        from .ops import tasks  # noqa: F401  (heartbeat and pruning tasks; beat's heartbeat hook)

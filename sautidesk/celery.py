@@ -8,5 +8,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sautidesk.settings")
 
 app = Celery("sautidesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
-
+# Each package's `tasks` module: the event pipeline, operations, the agents' availability refresh.
+app.autodiscover_tasks(["integration.processing", "integration.ops", "agents"])

@@ -2,7 +2,7 @@
 
 Every value comes from an environment variable or a `.env` file in the project
 directory, read with django-environ. Code elsewhere reads `django.conf.settings`
-at call time. Required secrets are checked by `integration.checks`, so a missing
+at call time. Required secrets are checked by `integration.ops.checks`, so a missing
 one is a `manage.py check` error naming the variable, not a traceback later.
 """
 
@@ -125,7 +125,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Sautikit webhook intake and the softphone's click-to-call API.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "PREPROCESSING_HOOKS": ["integration.openapi.contract_endpoints_only"],
+    "PREPROCESSING_HOOKS": ["integration.ops.openapi.contract_endpoints_only"],
 }
 
 # --- Sautikit and Freshdesk (DESIGN §2) ----------------------------------------------

@@ -2,11 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-import integration.openapi  # noqa: F401  (registers the schema annotations)
-from integration.admin_views import dashboard
-from integration.health import healthz, readyz
-from integration.metrics import metrics_view
-from integration.webhooks import SautikitWebhookView
+import integration.ops.openapi  # noqa: F401  (registers the schema annotations)
+from integration.admin.dashboard_view import dashboard
+from integration.ops.health import healthz, readyz
+from integration.ops.metrics import metrics_view
+from integration.intake.views import SautikitWebhookView
 
 urlpatterns = [
     path("webhooks/sautikit/", SautikitWebhookView.as_view(), name="sautikit-webhook"),

@@ -6,7 +6,7 @@ import pytest
 from celery.exceptions import Retry
 
 from integration.models import WebhookEvent
-from integration.tasks import process_event
+from integration.processing.tasks import process_event
 
 @pytest.fixture
 def post_webhook(client):

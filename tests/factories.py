@@ -2,7 +2,7 @@
 
 import time
 
-from integration.signature import sign
+from integration.intake.signature import sign
 
 SECRET = "whsec_test_5f2b9c"
 

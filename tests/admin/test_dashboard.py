@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from integration.dashboard import last_days, percentile
+from integration.admin.dashboard import last_days, percentile
 from integration.models import Call, Ticket
 
 pytestmark = pytest.mark.django_db

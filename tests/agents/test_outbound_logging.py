@@ -1,6 +1,6 @@
 """A call placed from the softphone ends up as a note on its ticket, through the real webhook path."""
 
-from integration.freshdesk import FreshdeskClient
+from integration.clients.freshdesk import FreshdeskClient
 from integration.models import Call, Ticket
 from tests.factories import signed
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from integration.tasks import process_event
+from integration.processing.tasks import process_event
 from sautidesk.logfilters import CeleryTaskFilter
 from tests.factories import signed
 

@@ -102,7 +102,7 @@ def test_same_event_delivered_three_times_creates_one_ticket(post_webhook, run_w
 
 
 def test_concurrent_deliveries_and_workers_create_one_ticket(client, freshdesk):
-    from integration.tasks import process_event
+    from integration.processing.tasks import process_event
 
     body = signed("call.failed", "CA206")
     errors = []
@@ -134,7 +134,7 @@ def test_concurrent_deliveries_and_workers_create_one_ticket(client, freshdesk):
 
 def test_answered_and_failed_raced_by_workers_make_one_ticket_per_call(post_webhook, freshdesk):
     """Two events of one call processed at the same moment share one ticket lease."""
-    from integration.tasks import process_event
+    from integration.processing.tasks import process_event
 
     post_webhook(signed("call.answered", "CA207"))
     post_webhook(signed("call.completed", "CA207", duration_seconds=5))

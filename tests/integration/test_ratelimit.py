@@ -7,7 +7,7 @@ import pytest
 import redis
 
 from integration.models import WebhookEvent
-from integration.ratelimit import take_freshdesk_token
+from integration.clients.budget import take_freshdesk_token
 from tests.e2e.processes import ROOT, reachable, service_env
 from tests.factories import signed
 
@@ -38,7 +38,7 @@ def test_budget_is_shared_by_every_worker_process(settings):
     settings.FRESHDESK_RATE_LIMIT_PER_MINUTE = 2
     settings.FRESHDESK_RATE_LIMIT_STORAGE = REDIS_URL
     other_worker = ("import django; django.setup(); "
-                    "from integration.ratelimit import take_freshdesk_token as take; "
+                    "from integration.clients.budget import take_freshdesk_token as take; "
                     "print(take(), take())")
     env = service_env(FRESHDESK_RATE_LIMIT_PER_MINUTE=2, FRESHDESK_RATE_LIMIT_STORAGE=REDIS_URL)
     out = subprocess.run([sys.executable, "-c", other_worker], cwd=ROOT, env=env, check=True,

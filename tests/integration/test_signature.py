@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from integration.signature import BadSignature, SignatureExpired, SignatureMissing, sign, verify
+from integration.intake.signature import BadSignature, SignatureExpired, SignatureMissing, sign, verify
 
 VECTORS = json.loads(
     (Path(__file__).resolve().parents[2].parent / "shared/contracts/signature-vectors.json").read_text()

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from integration.ops_tasks import heartbeat_task
+from integration.ops.tasks import heartbeat_task
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from agents.models import AgentPhone
-from integration.signature import sign
+from integration.intake.signature import sign
 from sautidesk.wsgi import application
 from tests.factories import SECRET
 

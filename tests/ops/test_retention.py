@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from integration.models import WebhookEvent
-from integration.ops_tasks import prune_payloads_task
+from integration.ops.tasks import prune_payloads_task
 from tests.factories import signed
 
 pytestmark = pytest.mark.django_db

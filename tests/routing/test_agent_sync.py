@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from agents.models import AgentPhone
 from agents.sync import sync_agents
 from agents.tasks import refresh_availability
-from integration.freshdesk import FreshdeskError
+from integration.clients.freshdesk import FreshdeskError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

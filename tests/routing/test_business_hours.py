@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from integration.business_hours import InvalidSchedule, is_open, parse_holidays, parse_hours
+from integration.routing.business_hours import InvalidSchedule, is_open, parse_holidays, parse_hours
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 NONE = frozenset()

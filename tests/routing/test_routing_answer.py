@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from agents.models import AgentPhone
-from integration.business_hours import DAYS
+from integration.routing.business_hours import DAYS
 from integration.models import Call, RoutingSettings, WebhookEvent
 from tests.factories import signed
 

@@ -2,7 +2,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from agents.sync import sync_agents
-from integration.freshdesk import FreshdeskError
+from integration.clients.freshdesk import FreshdeskError
 
 
 class Command(BaseCommand):

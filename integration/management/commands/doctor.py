@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from agents.models import AgentPhone
-from integration import freshdesk
+from integration.clients import freshdesk
 from integration.phones import InvalidNumber, to_e164
 
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from integration.retention import prune_payloads
+from integration.ops.retention import prune_payloads
 
 
 class Command(BaseCommand):

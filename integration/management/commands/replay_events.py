@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from integration.models import WebhookEvent
-from integration.replay import REPLAYABLE, replay
-from integration.services.handlers import HANDLERS
+from integration.processing.replay import REPLAYABLE, replay
+from integration.processing.handlers import HANDLERS
 
 
 class Command(BaseCommand):

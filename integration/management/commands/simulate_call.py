@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from integration.models import Call, WebhookEvent
-from integration.signature import sign
+from integration.intake.signature import sign
 
 SANDBOX_SECRET = "whsec_sandbox"
 SANDBOX_FRESHDESK = "http://127.0.0.1:8101"

@@ -13,7 +13,7 @@ import re
 from django.utils import timezone
 from django.utils.html import strip_tags
 
-from .. import freshdesk
+from ..clients import freshdesk
 from ..models import WebhookEvent
 
 logger = logging.getLogger(__name__)

@@ -36,9 +36,9 @@ def apply_event(call, event):
         put("to_number", event.to_number)
     if not event.numbers_valid:
         put("number_unparsed", True)
-    if call.agent_id is None and call.direction == Call.Direction.OUTBOUND:
+    if call.agent_id is None and call.direction == Call.Direction.OUTBOUND and event.agent_id:
         # A softphone call whose placing timed out on our side is still the agent's call.
-        agent = _agent_from_metadata(event.metadata)
+        agent = AgentPhone.objects.filter(freshdesk_agent_id=event.agent_id).first()
         if agent:
             put("agent", agent)
     at = datetime.fromtimestamp(event.signed_at, tz=timezone.utc)
@@ -62,9 +62,3 @@ def apply_event(call, event):
         put("recording_duration_seconds", event.recording_duration_seconds)
     return changed
 
-
-def _agent_from_metadata(metadata):
-    agent_id = metadata.get("agent_id")
-    if isinstance(agent_id, bool) or not isinstance(agent_id, int) or not 0 < agent_id < 2**63:
-        return None
-    return AgentPhone.objects.filter(freshdesk_agent_id=agent_id).first()

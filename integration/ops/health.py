@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from kombu import Connection
 
 from . import heartbeat
-from .models import WebhookEvent
+from ..models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 

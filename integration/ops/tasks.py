@@ -1,6 +1,6 @@
 """Operational Celery tasks: the heartbeat and the daily payload pruning.
 
-Celery's autodiscovery imports only `<app>.tasks`; this module is imported from
+Celery autodiscovers this module (sautidesk/celery.py); it is also imported from
 `IntegrationConfig.ready()` so that workers register these tasks and beat gets
 the `before_task_publish` handler that records its own heartbeat.
 """

@@ -19,7 +19,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from urllib3.exceptions import NewConnectionError
 
-from . import metrics, ratelimit
+from ..ops import metrics
+from . import budget
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +182,7 @@ class FreshdeskClient:
     def _request(self, method, path, **kwargs):
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         endpoint = path.split("?")[0] if not path.startswith("http") else "(next page)"
-        wait = ratelimit.take_freshdesk_token()
+        wait = budget.take_freshdesk_token()
         if wait:
             metrics.freshdesk_answered(method, "budget_spent")
             raise RateLimited("shared Freshdesk request budget spent", retry_after=wait, status=None)

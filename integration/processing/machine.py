@@ -11,7 +11,6 @@ backoff and jitter (at least Freshdesk's Retry-After); after MAX_ATTEMPTS the
 event is `failed` with the reason, ready for a supervisor's replay.
 """
 
-import json
 import logging
 import random
 from datetime import timedelta
@@ -20,9 +19,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import F
 from django.utils import timezone
 
-from .. import freshdesk, metrics
+from ..clients import freshdesk
+from ..ops import metrics
 from ..models import WebhookEvent
-from ..webhooks import InvalidEvent, parse_event
+from ..events import InvalidEvent, load_json, parse_event
 from . import handlers
 from .tickets import TicketBusy
 
@@ -95,8 +95,8 @@ def process(event_id):
         _finish(row, WebhookEvent.Status.IGNORED)
         return
     try:
-        event = parse_event(json.loads(row.raw_body))
-    except (ValueError, InvalidEvent):
+        event = parse_event(load_json(row.raw_body))
+    except InvalidEvent:
         _finish(row, WebhookEvent.Status.FAILED, "stored payload is missing or unreadable")
         return
     try:

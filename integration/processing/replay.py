@@ -20,9 +20,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import WebhookEvent
-from .services import handlers
-from .services.intake import publish
+from ..models import WebhookEvent
+from . import handlers
+from .tasks import publish
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from .models import Call, Ticket
+from ..models import Call, Ticket
 
 DAYS = 30
 SERIES = [("inbound", "Inbound, answered"), ("missed", "Missed"), ("outbound", "Outbound")]

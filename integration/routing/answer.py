@@ -28,8 +28,8 @@ from django.utils import timezone
 from agents.models import AgentPhone
 
 from .business_hours import InvalidSchedule, is_open, parse_holidays, parse_hours
-from .models import Call, RoutingSettings
-from .phones import normalise
+from ..models import Call, RoutingSettings
+from ..phones import normalise
 
 logger = logging.getLogger(__name__)
 

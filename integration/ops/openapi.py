@@ -9,9 +9,10 @@ module is imported (from sautidesk/urls.py).
 from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 
+from ..events import EVENT_NAMES
+
 SCHEMA_PATHS = ("/webhooks/sautikit/", "/api/calls/")
 
-EVENT_NAMES = ["call.answered", "call.failed", "call.completed", "recording.ready", "call.routing"]
 SECONDS = {"type": "integer", "minimum": 0, "maximum": 7 * 24 * 3600}
 
 WEBHOOK_EVENT = {
@@ -20,7 +21,7 @@ WEBHOOK_EVENT = {
                    "signature = hex HMAC-SHA256(secret, \"{signed_at}.{call_id}.{event}\").",
     "required": ["event", "call_id", "signed_at", "signature"],
     "properties": {
-        "event": {"type": "string", "enum": EVENT_NAMES, "maxLength": 40},
+        "event": {"type": "string", "enum": list(EVENT_NAMES), "maxLength": 40},
         "call_id": {"type": "string", "minLength": 1, "maxLength": 64},
         "direction": {"type": "string", "enum": ["inbound", "outbound"], "default": "inbound"},
         "from": {"type": "string", "maxLength": 32, "description": "E.164; Kenyan 07…/2547… accepted."},
@@ -75,7 +76,7 @@ def _error(description):
 
 
 class SautikitWebhookSchema(OpenApiViewExtension):
-    target_class = "integration.webhooks.SautikitWebhookView"
+    target_class = "integration.intake.views.SautikitWebhookView"
 
     def view_replacement(self):
         class Annotated(self.target_class):

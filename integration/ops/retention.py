@@ -6,7 +6,7 @@ again except a supervisor's replay, so after WEBHOOK_PAYLOAD_RETENTION_DAYS its
 `raw_body` is emptied. The row stays, with its status, attempts and last_error,
 so counts, the admin history and metrics are unchanged. `failed` and pending
 events keep their payload: they still need it. A pruned event is not offered for
-replay (`integration.replay` skips it and says why); should one run anyway, processing
+replay (`integration.processing.replay` skips it and says why); should one run anyway, processing
 fails it with "stored payload is missing or unreadable" rather than guess.
 
     prune_payloads()                 # uses the setting; returns how many were emptied
@@ -19,7 +19,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from .models import WebhookEvent
+from ..models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from datetime import timezone as dt_timezone
 from django.db import transaction
 from django.utils import timezone
 
-from .. import freshdesk
+from ..clients import freshdesk
 from ..models import Call, Ticket
 
 logger = logging.getLogger(__name__)

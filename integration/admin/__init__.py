@@ -25,12 +25,12 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.timesince import timesince
 
-from . import freshdesk
-from .business_hours import InvalidSchedule, parse_holidays, parse_hours
-from .models import Call, RoutingSettings, Ticket, WebhookEvent
-from .phones import InvalidNumber, to_e164
-from .replay import replay
-from .services.handlers import close_callback
+from ..clients import freshdesk
+from ..routing.business_hours import InvalidSchedule, parse_holidays, parse_hours
+from ..models import Call, RoutingSettings, Ticket, WebhookEvent
+from ..phones import InvalidNumber, to_e164
+from ..processing.replay import replay
+from ..processing.handlers import close_callback
 
 logger = logging.getLogger(__name__)
 

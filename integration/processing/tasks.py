@@ -1,4 +1,10 @@
-"""Celery tasks: thin shells that take ids and call the services."""
+"""Celery tasks and their publishing: thin shells that take ids and call the state machine.
+
+    publish(event_id)        # after the commit that stored or reset the event
+
+Task names are part of the broker protocol, so they are spelt out and kept when a module
+moves: a message queued by the previous release still finds its task after an upgrade.
+"""
 
 import logging
 from datetime import timedelta
@@ -7,9 +13,8 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import WebhookEvent
-from .services import processing
-from .services.intake import publish
+from ..models import WebhookEvent
+from . import machine
 
 logger = logging.getLogger(__name__)
 
@@ -20,15 +25,25 @@ OVERDUE = timedelta(seconds=60)
 STUCK = timedelta(minutes=10)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+@shared_task(name="integration.tasks.process_event", bind=True, acks_late=True,
+             reject_on_worker_lost=True, max_retries=None)
 def process_event(self, event_id):
     try:
-        processing.process(event_id)
-    except processing.TryLater as later:
+        machine.process(event_id)
+    except machine.TryLater as later:
         raise self.retry(countdown=later.countdown) from later
 
 
-@shared_task(acks_late=True)
+def publish(event_id):
+    """Queue processing; a broker outage is logged and left to the outbox sweep."""
+    try:
+        process_event.apply_async((event_id,), retry=False)
+    except Exception as err:  # kombu raises a variety of transport errors
+        logger.warning("publish failed, sweep will retry", extra={"event_id": event_id,
+                                                                  "error": type(err).__name__})
+
+
+@shared_task(name="integration.tasks.requeue_stuck_events", acks_late=True)
 def requeue_stuck_events():
     """The outbox sweep: publish again what the broker never got or a dead worker left."""
     now = timezone.now()

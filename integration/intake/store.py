@@ -3,7 +3,7 @@
 The event row, the Call upsert and the publish intent commit together; the
 Celery task is published only after the commit (a task published earlier could
 run before the rows exist). If the broker is down then, the event stays
-`received` and the outbox sweep (`tasks.requeue_stuck_events`) publishes it later:
+`received` and the outbox sweep (`processing.tasks.requeue_stuck_events`) publishes it later:
 a webhook answered 2xx is never lost.
 """
 
@@ -14,8 +14,10 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ..events import ROUTING
 from ..models import Call, WebhookEvent
-from .calls import apply_event
+from ..processing.calls import apply_event
+from ..processing.tasks import publish
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ def store(event, raw_body):
     status = WebhookEvent.Status.RECEIVED
     if not event.known:
         status = WebhookEvent.Status.IGNORED
-    elif event.event == "call.routing":
+    elif event.event == ROUTING:
         status = WebhookEvent.Status.DONE  # answered in the HTTP response itself
     try:
         with transaction.atomic():
@@ -72,17 +74,6 @@ def _upsert_call(event):
     if changed:
         call.save(update_fields=[*changed, "updated_at"])
     return call
-
-
-def publish(event_id):
-    """Queue processing; a broker outage is logged and left to the outbox sweep."""
-    from ..tasks import process_event
-
-    try:
-        process_event.apply_async((event_id,), retry=False)
-    except Exception as err:  # kombu raises a variety of transport errors
-        logger.warning("publish failed, sweep will retry", extra={"event_id": event_id,
-                                                                  "error": type(err).__name__})
 
 
 def _fields(event, event_id):

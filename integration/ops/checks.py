@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
+from ..routing.business_hours import InvalidSchedule, parse_hours
+
 REQUIRED = {
     "SAUTIKIT_WEBHOOK_SECRET": "webhooks cannot be verified, so every one is refused",
     "SAUTIKIT_API_KEY": "calls cannot be placed from the softphone",
@@ -39,8 +41,6 @@ def required_settings(app_configs, **kwargs):
 @register()
 def business_hours_readable(app_configs, **kwargs):
     """Routing falls back to 24/7 on an unreadable BUSINESS_HOURS; say so before the first call."""
-    from .business_hours import InvalidSchedule, parse_hours
-
     try:
         parse_hours(settings.BUSINESS_HOURS)
     except InvalidSchedule as err:

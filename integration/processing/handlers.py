@@ -43,8 +43,7 @@ def _event_time(event):
 
 def _requester_name(event, number):
     """Freshdesk wants a name with a phone-only requester; Sautikit may pass one in metadata."""
-    name = event.metadata.get("caller_name")
-    return name.strip()[:100] if isinstance(name, str) and name.strip() else f"Caller {number}"
+    return event.caller_name or f"Caller {number}"
 
 
 def _call(event):
@@ -181,12 +180,7 @@ def close_callback(ticket, client, done_by, at, reason=""):
 
 
 def _linked_ticket(call, event):
-    ticket_id = event.metadata.get("freshdesk_ticket_id")
-    if isinstance(ticket_id, bool) or not isinstance(ticket_id, (int, str)):
-        return None
-    if not str(ticket_id).isdigit() or not 0 < int(ticket_id) < 2**63:
-        return None
-    return link_ticket(call.pk, int(ticket_id), call.to_number)
+    return link_ticket(call.pk, event.ticket_id, call.to_number) if event.ticket_id else None
 
 
 HANDLERS = {

@@ -13,7 +13,7 @@ in another process on another machine.
 
 from django.utils import timezone
 
-from .models import Heartbeat
+from ..models import Heartbeat
 
 NAMES = ("beat", "worker")
 

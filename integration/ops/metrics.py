@@ -31,9 +31,9 @@ from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry,
                                generate_latest, multiprocess)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from .models import Ticket, WebhookEvent
+from ..events import EVENT_NAMES
+from ..models import Ticket, WebhookEvent
 
-EVENTS = ("call.answered", "call.failed", "call.completed", "recording.ready", "call.routing")
 OUTCOMES = ("accepted", "duplicate", "ignored", "routed")
 PENDING = (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.PROCESSING)
 
@@ -60,7 +60,7 @@ ROUTING_SECONDS = Histogram(
 
 
 def _event_label(event):
-    return event if event in EVENTS else "other"
+    return event if event in EVENT_NAMES else "other"
 
 
 def webhook_answered(event, outcome):

@@ -1,0 +1,1 @@
+"""Webhooks in: verify the signature, parse the event, store it and queue its processing."""

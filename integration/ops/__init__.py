@@ -1,0 +1,1 @@
+"""Running the service: health probes, heartbeats, metrics, retention, checks, the API schema."""

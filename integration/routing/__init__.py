@@ -1,0 +1,1 @@
+"""Answering `call.routing` while the caller waits: business hours and the agent to dial."""
