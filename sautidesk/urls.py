@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 import integration.ops.openapi  # noqa: F401  (registers the schema annotations)
-from integration.admin.dashboard_view import dashboard
+from integration.admin.dashboard import dashboard
 from integration.ops.health import healthz, readyz
 from integration.ops.metrics import metrics_view
 from integration.intake.views import SautikitWebhookView

@@ -1,4 +1,4 @@
-"""The supervisors' dashboard figures, and their charts as plain SVG geometry.
+"""The supervisors' dashboard: its figures, their charts as plain SVG geometry, and the page.
 
     figures = last_days()              # 30 days up to today, Africa/Nairobi dates
     figures.missed_rate, figures.spend_kes, figures.calls_chart.bars …
@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from ..models import Call, Ticket
+from .common import duration_text
 
 DAYS = 30
 SERIES = [("inbound", "Inbound, answered"), ("missed", "Missed"), ("outbound", "Outbound")]
@@ -178,17 +182,19 @@ def _value_text(key, value):
     return f"{int(value)} {dict(SERIES)[key].lower()}"
 
 
-def duration_text(seconds):
-    """3 h 05 min, 12 min, 40 s: what a supervisor reads at a glance."""
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes:02d} min"
-    return f"{hours // 24} days {hours % 24} h"
+def dashboard(request):
+    """Last 30 days at a glance; wrapped in admin_view (staff login) by sautidesk/urls.py."""
+    if not request.user.has_perm("integration.view_call"):
+        raise PermissionDenied
+    figures = last_days()
+    rate = figures.missed_rate
+    return TemplateResponse(request, "admin/dashboard.html", {
+        **admin.site.each_context(request),
+        "title": "Dashboard: last 30 days",
+        "figures": figures,
+        "series": SERIES,
+        "missed_rate": "—" if rate is None else f"{rate * 100:.1f}%",
+        "callback_median": duration_text(figures.callback_median),
+        "callback_p90": duration_text(figures.callback_p90),
+        "spend": f"KES {figures.spend_kes:,.2f}",
+    })

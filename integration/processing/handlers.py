@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.html import escape
 
 from ..models import Call, Ticket, WebhookEvent
 from ..pricing import recording_cost
+from .callbacks import close_callback
 from .notes import add_note_once
 from .tickets import ensure_ticket, link_ticket
 
@@ -25,7 +25,6 @@ logger = logging.getLogger(__name__)
 TAGS_INBOUND = ("sautikit", "inbound_call")
 TAGS_MISSED = ("sautikit", "missed_call", "callback_needed")
 TAGS_OUTBOUND = ("sautikit", "outbound_call")
-CALLBACK_TAG = "callback_needed"
 RECORDING_VALID = timedelta(days=7)
 
 
@@ -161,22 +160,6 @@ def recording_ready(row, event, client):
         f"recording</a>. The link is valid for 7 days, until {until}.</p>"
     )
     add_note_once(row, ticket, body, client)
-
-
-def close_callback(ticket, client, done_by, at, reason=""):
-    """Remove `callback_needed` from the Freshdesk ticket, keeping its other tags, and record it.
-
-    Freshdesk replaces the whole tag list on update, so we read the current tags first.
-    """
-    current = client.get_ticket(ticket.freshdesk_id).get("tags") or []
-    if CALLBACK_TAG in current:
-        client.update_ticket(ticket.freshdesk_id, tags=[t for t in current if t != CALLBACK_TAG])
-    with transaction.atomic():
-        Ticket.objects.filter(pk=ticket.pk, callback_open=True).update(
-            callback_open=False, callback_done_at=at, callback_done_by=done_by[:150],
-            callback_done_reason=reason[:255],
-        )
-    logger.info("callback closed", extra={"ticket_id": ticket.freshdesk_id})
 
 
 def _linked_ticket(call, event):

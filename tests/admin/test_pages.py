@@ -35,13 +35,13 @@ def test_call_log_shows_duration_kes_cost_ticket_and_recording_link(supervisor_c
     page = supervisor_client.get("/admin/integration/call/").content.decode()
 
     inbound = row_of(page, "CA400") or row_of(page, "+254712345678")
-    assert cell(inbound, "duration") == "1m 35s"
+    assert cell(inbound, "duration") == "1 min 35 s"
     assert cell(inbound, "cost") == "0.00"
     assert cell(inbound, "recording") == "recording"
     assert cell(inbound, "ticket_link").startswith("#")
     outbound = row_of(page, "+254722000111")
     assert (cell(outbound, "duration"), cell(outbound, "cost"), cell(outbound, "agent_name")) == (
-        "1m 00s", "3.00", "Baraka")
+        "1 min 00 s", "3.00", "Baraka")
     assert cell(row_of(page, "+254733000222"), "kind") == "Inbound, missed / failed"
     # The presigned URL is a credential: a link, never text on the page.
     assert "X-Signature" not in strip_tags(page)
