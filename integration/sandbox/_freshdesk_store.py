@@ -214,7 +214,7 @@ class FreshdeskStore:
 
     @staticmethod
     def listed(ticket: dict) -> dict:
-        """List and search results leave the description out."""
+        """List results leave the description out."""
         return {k: v for k, v in ticket.items() if k not in ("description", "description_text")}
 
     def requester_summary(self, ticket: dict) -> dict | None:

@@ -16,7 +16,6 @@ from email.parser import BytesParser
 from urllib.parse import urlencode
 
 from . import _freshdesk_rules as rules
-from ._freshdesk_search import MAX_PAGE, PAGE_SIZE, QueryError, parse_query
 from ._freshdesk_store import FreshdeskStore, utc_now
 from ._server import Request, Response, json_response
 
@@ -33,7 +32,6 @@ _ROUTES = [
     (re.compile(r"^/api/v2/agents$"), {"GET": "_list_agents"}),
     (re.compile(r"^/api/v2/agents/me$"), {"GET": "_show_me"}),
     (re.compile(r"^/api/v2/agents/(\d+)$"), {"GET": "_show_agent"}),
-    (re.compile(r"^/api/v2/search/tickets$"), {"GET": "_search_tickets"}),
 ]
 
 
@@ -188,30 +186,6 @@ class FreshdeskEndpoints:
                 item["requester"] = self._store.requester_summary(ticket)
             listed.append(item)
         return self._page(request, listed, page, per_page)
-
-    def _search_tickets(self, request: Request) -> Response:
-        errors = rules.unknown_params(request.query, {"query", "page"})
-        page = 1
-        if "page" in request.query:
-            raw = request.query["page"]
-            if raw.isdigit() and 0 < int(raw) <= MAX_PAGE:
-                page = int(raw)
-            else:
-                errors.append(rules.field_error("page", "per_page_invalid", "datatype_mismatch", max=MAX_PAGE))
-        if "query" not in request.query:
-            errors.append(rules.field_error("query", "datatype", "missing_field", type="String"))
-        else:
-            try:
-                predicate = parse_query(request.query["query"])
-            except QueryError as err:
-                errors.append({"field": err.field, "message": err.message, "code": err.code})
-        if errors:
-            return self._invalid(errors)
-        found = sorted((t for t in self.tickets.values() if predicate(t)),
-                       key=lambda t: (t["created_at"], t["id"]), reverse=True)
-        start = (page - 1) * PAGE_SIZE
-        results = [self._store.listed(t) for t in found[start:start + PAGE_SIZE]]
-        return json_response(200, {"results": results, "total": len(found)})
 
     # -- conversations ---------------------------------------------------------------------
 

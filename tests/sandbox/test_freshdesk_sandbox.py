@@ -302,43 +302,6 @@ def test_agent_availability_and_me(fd, api):
     assert api.get(api.url("/api/v2/agents")).json()[0]["available"] is False
 
 
-# -- search --------------------------------------------------------------------------------
-
-
-def test_search_combines_tag_status_and_or(fd, api):
-    missed = api.post(api.url("/api/v2/tickets"), json=phone_ticket()).json()
-    inbound = api.post(api.url("/api/v2/tickets"), json=phone_ticket(tags=["sautikit", "inbound_call"])).json()
-    api.put(api.url(f"/api/v2/tickets/{inbound['id']}"), json={"status": 4})
-
-    def search(query):
-        response = api.get(api.url("/api/v2/search/tickets"), params={"query": f'"{query}"'})
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    found = search("tag:'callback_needed' AND status:2")
-    assert found["total"] == 1
-    assert [t["id"] for t in found["results"]] == [missed["id"]]
-    assert found["results"][0]["tags"] == ["sautikit", "missed_call", "callback_needed"]
-    assert search("tag:'inbound_call' AND status:2") == {"results": [], "total": 0}
-    assert search("(status:4 OR priority:4) AND tag:'sautikit'")["results"][0]["id"] == inbound["id"]
-
-
-def test_search_pages_hold_30_results_and_stop_at_page_10(fd, api):
-    for _ in range(31):
-        assert api.post(api.url("/api/v2/tickets"), json=phone_ticket()).status_code == 201
-    query = "\"tag:'sautikit'\""
-
-    first = api.get(api.url("/api/v2/search/tickets"), params={"query": query}).json()
-    second = api.get(api.url("/api/v2/search/tickets"), params={"query": query, "page": 2}).json()
-    too_far = api.get(api.url("/api/v2/search/tickets"), params={"query": query, "page": 11})
-    unquoted = api.get(api.url("/api/v2/search/tickets"), params={"query": "tag:'sautikit'"})
-
-    assert (len(first["results"]), first["total"]) == (30, 31)
-    assert len(second["results"]) == 1
-    assert errors_of(too_far)["page"][0] == "datatype_mismatch"
-    assert errors_of(unquoted)["query"][1].startswith("Given query is invalid")
-
-
 # -- rate limit and faults -----------------------------------------------------------------
 
 
