@@ -17,10 +17,10 @@ import logging
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from urllib3.exceptions import NewConnectionError
 
 from ..ops import metrics
 from . import budget
+from .errors import ApiError, never_sent
 
 logger = logging.getLogger(__name__)
 
@@ -30,16 +30,8 @@ TICKET_PRIORITY_MEDIUM = 2
 TICKET_SOURCE_PHONE = 3
 
 
-class FreshdeskError(Exception):
+class FreshdeskError(ApiError):
     """Freshdesk did not do what was asked."""
-
-    # Whether Freshdesk may have carried out the request although we got no success answer.
-    maybe_applied = False
-
-    def __init__(self, message, status=None, errors=None):
-        super().__init__(message)
-        self.status = status
-        self.errors = errors or []
 
 
 class RateLimited(FreshdeskError):
@@ -57,11 +49,7 @@ class ServerError(FreshdeskError):
 
 
 class Unavailable(FreshdeskError):
-    """No response (timeout, connection refused or reset)."""
-
-    def __init__(self, message, maybe_applied):
-        super().__init__(message)
-        self.maybe_applied = maybe_applied
+    """No response (timeout, connection refused or reset); `maybe_applied` unless never sent."""
 
 
 class ValidationFailed(FreshdeskError):
@@ -81,14 +69,6 @@ def _retry_after(response, default=60):
         return max(1, int(response.headers.get("Retry-After", default)))
     except ValueError:
         return default
-
-
-def _never_sent(err):
-    """True when the request surely did not reach Freshdesk (no connection was made)."""
-    if isinstance(err, requests.ConnectTimeout):
-        return True
-    reason = getattr(err.args[0], "reason", None) if err.args else None
-    return isinstance(err, requests.ConnectionError) and isinstance(reason, NewConnectionError)
 
 
 def _error_message(response):
@@ -141,14 +121,9 @@ class FreshdeskClient:
         """One page of the list API (real-time, unlike search): requester_id, updated_since, …"""
         return self._request("GET", "/api/v2/tickets", params=filters).json()
 
-    def add_note(self, ticket_id, body, private=True, attachments=()):
-        """A note on the ticket; `attachments` are (filename, bytes, content_type) tuples."""
-        path = f"/api/v2/tickets/{int(ticket_id)}/notes"
-        if not attachments:
-            return self._request("POST", path, json={"body": body, "private": private}).json()
-        files = [("attachments[]", attachment) for attachment in attachments]
-        data = {"body": body, "private": "true" if private else "false"}
-        return self._request("POST", path, data=data, files=files).json()
+    def add_note(self, ticket_id, body, private=True):
+        return self._request("POST", f"/api/v2/tickets/{int(ticket_id)}/notes",
+                             json={"body": body, "private": private}).json()
 
     def list_conversations(self, ticket_id):
         return self._request(
@@ -193,7 +168,7 @@ class FreshdeskClient:
             logger.warning("freshdesk no response", extra={"method": method, "endpoint": endpoint,
                                                            "error": type(err).__name__})
             raise Unavailable(f"Freshdesk did not answer: {type(err).__name__}",
-                              maybe_applied=not _never_sent(err)) from err
+                              maybe_applied=not never_sent(err)) from err
         metrics.freshdesk_answered(method, response.status_code)
         logger.info("freshdesk response", extra={
             "method": method, "endpoint": endpoint, "freshdesk_status": response.status_code,

@@ -23,7 +23,7 @@ def _text(html):
     return re.sub(r"\s+", " ", strip_tags(html)).strip()
 
 
-def add_note_once(event_row, ticket, body, client, attachments=()):
+def add_note_once(event_row, ticket, body, client):
     """Add `body` as a private note on `ticket` for `event_row`, unless it already was."""
     if event_row.freshdesk_note_id:
         return event_row.freshdesk_note_id
@@ -38,7 +38,7 @@ def add_note_once(event_row, ticket, body, client, attachments=()):
     if note_id is None:
         WebhookEvent.objects.filter(pk=event_row.pk).update(note_requested_at=timezone.now())
         try:
-            note = client.add_note(ticket.freshdesk_id, body, private=True, attachments=attachments)
+            note = client.add_note(ticket.freshdesk_id, body, private=True)
         except freshdesk.FreshdeskError as err:
             if not err.maybe_applied:
                 WebhookEvent.objects.filter(pk=event_row.pk).update(note_requested_at=None)
