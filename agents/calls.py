@@ -27,15 +27,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agents.models import AgentPhone
+from integration.clients import sautikit
 from integration.models import Call, Ticket
-from integration.clients.sautikit import SautikitClient, SautikitError, SautikitUnavailable
 from integration.processing.tickets import link_ticket
 
 logger = logging.getLogger(__name__)
@@ -142,22 +141,33 @@ def _send(agent, to, ticket_id):
     base = settings.PUBLIC_BASE_URL
     callback_url = f"{base}/webhooks/sautikit/" if base else None
     try:
-        return SautikitClient.from_settings().place_call(to, voice_callback_url=callback_url,
-                                                         metadata=metadata)
+        return sautikit.SautikitClient.from_settings().place_call(
+            to, voice_callback_url=callback_url, metadata=metadata)
     except ImproperlyConfigured as err:
         # Reported loudly (the system check names it too); the agent gets a plain answer.
         logger.error("softphone not configured", extra={"problem": str(err)})
         raise CallNotPlaced(f"Calling is not set up yet ({err}). Ask an administrator.", 503) from err
-    except SautikitUnavailable as err:
-        if isinstance(err.__cause__, requests.ReadTimeout):
+    except sautikit.SautikitError as err:
+        raise CallNotPlaced(*_explain(err)) from err
+
+
+def _explain(err):
+    """(what the agent reads, our HTTP status) for a Sautikit error."""
+    if isinstance(err, sautikit.Unavailable):
+        if err.maybe_applied:
             # The request reached Sautikit, which may have placed the call after we stopped
             # waiting: say so honestly rather than "not placed".
-            raise CallNotPlaced("Sautikit did not answer in time. If the customer's phone rings, "
-                                "the call went through; otherwise try again.", 504) from err
-        timed_out = isinstance(err.__cause__, requests.Timeout)  # a connect timeout: never sent
-        raise CallNotPlaced(str(err), 504 if timed_out else 503) from err
-    except SautikitError as err:
-        raise CallNotPlaced(str(err), 502) from err
+            return ("Sautikit did not answer in time. If the customer's phone rings, the call went "
+                    "through; otherwise try again.", 504)
+        return "Sautikit did not answer; the call was not placed.", 503
+    if isinstance(err, sautikit.AuthenticationFailed):
+        return "Sautikit refused our API key; ask an administrator to check SAUTIKIT_API_KEY.", 502
+    if isinstance(err, sautikit.ServerError):
+        return "Sautikit is having trouble; the call was not placed. Try again in a minute.", 502
+    if isinstance(err, sautikit.Refused):
+        return f"Sautikit refused the call: {str(err).rstrip('.')}.", 502
+    return ("Sautikit's answer could not be read; the call may have been placed. Check the call "
+            "log before trying again.", 502)
 
 
 def _call_id(response):
