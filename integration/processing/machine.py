@@ -67,7 +67,8 @@ def _finish(row, status, error=""):
 
 
 def _later(row, countdown, reason, counts=True):
-    """Back to `received`, due in `countdown` s; `counts=False` gives the attempt back."""
+    """Back to `received`, due in `countdown` s, and raise TryLater; `counts=False` gives the
+    attempt back. An event that has used MAX_ATTEMPTS is failed instead, and nothing is raised."""
     countdown = min(countdown, BACKOFF_CAP)  # even a long Retry-After: see BACKOFF_CAP
     if counts and row.attempts >= MAX_ATTEMPTS:
         _finish(row, WebhookEvent.Status.FAILED, f"gave up after {row.attempts} attempts: {reason}")
@@ -109,7 +110,8 @@ def process(event_id):
         if err.status is None:
             # Our shared budget, not Freshdesk: wait for the next free slot, no attempt spent.
             _later(row, err.retry_after + random.uniform(0, 1), str(err), counts=False)
-        _later(row, backoff(row.attempts, at_least=err.retry_after), f"Freshdesk rate limit: {err}")
+        else:
+            _later(row, backoff(row.attempts, at_least=err.retry_after), f"Freshdesk rate limit: {err}")
     except (freshdesk.ServerError, freshdesk.Unavailable) as err:
         _later(row, backoff(row.attempts), f"Freshdesk unavailable: {err}")
     except freshdesk.FreshdeskError as err:

@@ -143,10 +143,6 @@ def _claim(agent, now):
     return bool(claimed)
 
 
-def _reachable():
-    return AgentPhone.objects.dialable()
-
-
 def _reachable_now(agent):
     return agent is not None and agent.is_active and bool(agent.dial_number)
 
@@ -163,7 +159,7 @@ def _free_agents(now, exclude_call_id):
     ).exclude(call_id=exclude_call_id)
     # NOT IN over a NULL would exclude everyone: only non-null ids go in.
     return (
-        _reachable().filter(available=True)
+        AgentPhone.objects.dialable().filter(available=True)
         .exclude(pk__in=live.filter(agent__isnull=False).values("agent_id"))
         .exclude(user__in=live.filter(placed_by__isnull=False).values("placed_by_id"))
     )
