@@ -2,6 +2,18 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Count, Min
+
+
+class WebhookEventQuerySet(models.QuerySet):
+    def pending(self):
+        """Stored but not finished: `received` (queued or waiting) or `processing`."""
+        return self.filter(status__in=(WebhookEvent.Status.RECEIVED, WebhookEvent.Status.PROCESSING))
+
+    def backlog(self, now):
+        """(how many events are pending, seconds the oldest has waited; 0.0 when none)."""
+        row = self.pending().aggregate(n=Count("pk"), oldest=Min("received_at"))
+        return row["n"], (now - row["oldest"]).total_seconds() if row["oldest"] else 0.0
 
 
 class WebhookEvent(models.Model):
@@ -22,6 +34,8 @@ class WebhookEvent(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
         IGNORED = "ignored", "Ignored"
+
+    objects = WebhookEventQuerySet.as_manager()
 
     event = models.CharField(max_length=40, help_text="Sautikit event type, e.g. call.failed.")
     call_id = models.CharField(max_length=64, help_text="Sautikit call id the event is about.")

@@ -19,18 +19,15 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.db.models import Min
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from kombu import Connection
 
-from . import heartbeat
 from ..models import WebhookEvent
+from . import heartbeat
 
 logger = logging.getLogger(__name__)
-
-PENDING = (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.PROCESSING)
 
 
 @never_cache
@@ -76,12 +73,11 @@ def _age(at, now):
 
 def pipeline_state(now):
     """Queue and heartbeat facts from the database."""
-    pending = WebhookEvent.objects.filter(status__in=PENDING)
-    oldest = pending.aggregate(oldest=Min("received_at"))["oldest"]
+    pending, oldest_age = WebhookEvent.objects.backlog(now)
     seen = heartbeat.last_seen()
     return {
-        "pending_events": pending.count(),
-        "oldest_pending_age_seconds": _age(oldest, now) or 0.0,
+        "pending_events": pending,
+        "oldest_pending_age_seconds": round(oldest_age, 1),
         "failed_events": WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count(),
         "heartbeats": {
             name: {"at": at.isoformat() if at else None, "age_seconds": _age(at, now)}

@@ -23,7 +23,7 @@ import os
 from collections import defaultdict
 
 from django.conf import settings
-from django.db.models import Count, F, Min, Sum
+from django.db.models import Count, F, Sum
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -35,7 +35,6 @@ from ..events import EVENT_NAMES
 from ..models import Ticket, WebhookEvent
 
 OUTCOMES = ("accepted", "duplicate", "ignored", "routed")
-PENDING = (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.PROCESSING)
 
 WEBHOOKS = Counter(
     "sautidesk_webhooks", "Webhook deliveries answered, by event and outcome "
@@ -118,11 +117,9 @@ class DatabaseCollector:
                                 "Processing attempts beyond the first, summed over stored events.",
                                 value=repeats or 0)
 
-        pending = WebhookEvent.objects.filter(status__in=PENDING)
-        oldest = pending.aggregate(oldest=Min("received_at"))["oldest"]
-        lag = (timezone.now() - oldest).total_seconds() if oldest else 0.0
+        pending, lag = WebhookEvent.objects.backlog(timezone.now())
         yield GaugeMetricFamily("sautidesk_pending_events", "Events stored but not yet done.",
-                                value=pending.count())
+                                value=pending)
         yield GaugeMetricFamily("sautidesk_queue_lag_seconds",
                                 "Age of the oldest event not yet done (0 when none).", value=lag)
 
