@@ -1,4 +1,4 @@
-"""Shared fixtures: signed webhooks, the Freshdesk and Sautikit stand-ins, a worker."""
+"""Shared fixtures: signed webhooks, agents, the Freshdesk and Sautikit stand-ins, a worker."""
 
 import json
 
@@ -7,6 +7,14 @@ from celery.exceptions import Retry
 
 from integration.models import WebhookEvent
 from integration.processing.tasks import process_event
+from tests import factories
+
+
+@pytest.fixture
+def make_agent(db):
+    """tests.factories.make_agent, with the database open."""
+    return factories.make_agent
+
 
 @pytest.fixture
 def post_webhook(client):

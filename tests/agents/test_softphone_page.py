@@ -5,6 +5,7 @@ import re
 from django.test import Client
 
 from integration.models import Call, Ticket
+from tests.factories import AGENT_PASSWORD
 
 SECRETS = ("sk_test_never_in_pages", "whsec_test_5f2b9c", "fd_test_key")
 
@@ -22,7 +23,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, db):
 
 
 def test_an_agent_who_is_not_staff_can_log_in(client, agent):
-    response = client.post("/softphone/login/", {"username": "wanjiku", "password": "pw-softphone-1",
+    response = client.post("/softphone/login/", {"username": "wanjiku", "password": AGENT_PASSWORD,
                                                  "next": "/softphone/?number=0712345678"})
 
     assert response.status_code == 302

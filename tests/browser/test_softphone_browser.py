@@ -14,7 +14,7 @@ from django.db import connections
 
 from agents.models import AgentPhone
 from integration.models import Call, RoutingSettings, Ticket
-from tests.factories import signed
+from tests.factories import AGENT_PASSWORD, signed
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "softphone.png"
@@ -51,7 +51,7 @@ def browser_page(monkeypatch):
 
 @pytest.fixture
 def agent(django_user_model):
-    user = django_user_model.objects.create_user("wanjiku", password="pw-softphone-1")
+    user = django_user_model.objects.create_user("wanjiku", password=AGENT_PASSWORD)
     RoutingSettings.objects.create(business_hours="24/7")
     return AgentPhone.objects.create(freshdesk_agent_id=501, name="Wanjiku Kamau", user=user,
                                      phone="+254711000001", available=True)
@@ -75,7 +75,7 @@ def test_agent_calls_a_customer_and_sees_an_incoming_call(live_server, browser_p
     page.goto(f"{live_server.url}/softphone/?number=0712345678&ticket=123")
     expect(page).to_have_url(re.compile(r"/softphone/login/"))
     page.fill("#id_username", "wanjiku")
-    page.fill("#id_password", "pw-softphone-1")
+    page.fill("#id_password", AGENT_PASSWORD)
     page.click("button[type=submit]")
     expect(page.locator("#number")).to_have_value("+254712345678")
     expect(page.locator("#ticket")).to_have_value("123")

@@ -4,24 +4,11 @@ import itertools
 
 import pytest
 
-from agents.models import AgentPhone
 from integration.models import RoutingSettings
 from tests.factories import signed
 
 OUR_NUMBER = "+254203893800"
-_ids = itertools.count(9001)
 _calls = itertools.count(1)
-
-
-@pytest.fixture
-def make_agent(db):
-    def make(name, phone="", freshdesk_phone="", available=True, is_active=True, **fields):
-        return AgentPhone.objects.create(
-            freshdesk_agent_id=next(_ids), name=name, phone=phone, freshdesk_phone=freshdesk_phone,
-            available=available, is_active=is_active, **fields,
-        )
-
-    return make
 
 
 @pytest.fixture
