@@ -1,7 +1,7 @@
 """The OpenAPI schema at `/api/schema/` (drf-spectacular): the contract's two endpoints.
 
-The views carry no schema annotations of their own; the extensions below
-describe them from outside, so the schema lives beside the contract (DESIGN §3,
+The views carry no schema annotations of their own; `describe_post` below
+describes them from outside, so the schema lives beside the contract (DESIGN §3,
 §4, §6) rather than in the view code. drf-spectacular loads them when this
 module is imported (from sautidesk/urls.py).
 """
@@ -75,39 +75,52 @@ def _error(description):
     return OpenApiResponse(response=ERROR, description=description)
 
 
-class SautikitWebhookSchema(OpenApiViewExtension):
-    target_class = "integration.intake.views.SautikitWebhookView"
+def describe_post(view, **schema):
+    """Describe `view`'s POST from here, without touching the view's code.
 
-    def view_replacement(self):
-        class Annotated(self.target_class):
-            @extend_schema(
-                operation_id="sautikit_webhook",
-                summary="Receive a Sautikit event",
-                description="2xx once stored (processing is asynchronous); `call.routing` is "
-                            "answered with the voice-action document. Sautikit retries any non-2xx.",
-                request={"application/json": WEBHOOK_EVENT},
-                responses={
-                    200: OpenApiResponse(
-                        response={"oneOf": [STORED, VOICE_ACTIONS]},
-                        description="A duplicate or ignored event, or voice actions for call.routing.",
-                        examples=[OpenApiExample("call.routing", value={"actions": [
-                            {"say": {"text": "Thank you for calling. Connecting you to an agent now.",
-                                     "language": "en-KE"}},
-                            {"dial": {"to": "+254711000001", "callerId": "+254203893800",
-                                      "timeout": 25}}]})],
-                    ),
-                    202: OpenApiResponse(response=STORED, description="Stored; it will be processed."),
-                    400: _error("Not a valid event."),
-                    401: _error("No signature."),
-                    403: _error("Bad or stale signature."),
-                    413: _error("Body too large."),
-                },
-                auth=[],
-            )
-            def post(self, request, *args, **kwargs):
-                return super().post(request, *args, **kwargs)
+    drf-spectacular registers an OpenApiViewExtension when its class is created, so
+    creating one per view is the whole registration.
+    """
 
-        return Annotated
+    class Extension(OpenApiViewExtension):
+        target_class = view
+
+        def view_replacement(self):
+            class Annotated(self.target_class):
+                @extend_schema(**schema)
+                def post(self, request, *args, **kwargs):
+                    return super().post(request, *args, **kwargs)
+
+            return Annotated
+
+    return Extension
+
+
+describe_post(
+    "integration.intake.views.SautikitWebhookView",
+    operation_id="sautikit_webhook",
+    summary="Receive a Sautikit event",
+    description="2xx once stored (processing is asynchronous); `call.routing` is "
+                "answered with the voice-action document. Sautikit retries any non-2xx.",
+    request={"application/json": WEBHOOK_EVENT},
+    responses={
+        200: OpenApiResponse(
+            response={"oneOf": [STORED, VOICE_ACTIONS]},
+            description="A duplicate or ignored event, or voice actions for call.routing.",
+            examples=[OpenApiExample("call.routing", value={"actions": [
+                {"say": {"text": "Thank you for calling. Connecting you to an agent now.",
+                         "language": "en-KE"}},
+                {"dial": {"to": "+254711000001", "callerId": "+254203893800",
+                          "timeout": 25}}]})],
+        ),
+        202: OpenApiResponse(response=STORED, description="Stored; it will be processed."),
+        400: _error("Not a valid event."),
+        401: _error("No signature."),
+        403: _error("Bad or stale signature."),
+        413: _error("Body too large."),
+    },
+    auth=[],
+)
 
 
 CALL = {
@@ -149,34 +162,26 @@ PLACE_CALL = {
 }
 
 
-class PlaceCallSchema(OpenApiViewExtension):
-    target_class = "agents.api.CallsView"
-
-    def view_replacement(self):
-        class Annotated(self.target_class):
-            @extend_schema(
-                operation_id="place_call",
-                summary="Place a call from the logged-in agent's phone",
-                description="Session authentication and CSRF (the softphone page). A repeated "
-                            "`request_id` returns the call already placed (200).",
-                request={"application/json": PLACE_CALL},
-                responses={
-                    201: OpenApiResponse(response=CALL, description="Call placed."),
-                    200: OpenApiResponse(response=CALL, description="Same request_id: the call already placed."),
-                    400: OpenApiResponse(response={**ERROR, "properties": {
-                        **ERROR["properties"], "fields": {"type": "object"}}},
-                        description="The number or ticket is not valid."),
-                    403: _error("Not logged in, CSRF failed, or not linked to an active agent."),
-                    429: _error("Too many calls placed in a minute."),
-                    502: _error("Sautikit refused the call."),
-                    503: _error("Calling is not set up, or Sautikit is unavailable."),
-                    504: _error("Sautikit did not answer in time."),
-                },
-            )
-            def post(self, request, *args, **kwargs):
-                return super().post(request, *args, **kwargs)
-
-        return Annotated
+describe_post(
+    "agents.api.CallsView",
+    operation_id="place_call",
+    summary="Place a call from the logged-in agent's phone",
+    description="Session authentication and CSRF (the softphone page). A repeated "
+                "`request_id` returns the call already placed (200).",
+    request={"application/json": PLACE_CALL},
+    responses={
+        201: OpenApiResponse(response=CALL, description="Call placed."),
+        200: OpenApiResponse(response=CALL, description="Same request_id: the call already placed."),
+        400: OpenApiResponse(response={**ERROR, "properties": {
+            **ERROR["properties"], "fields": {"type": "object"}}},
+            description="The number or ticket is not valid."),
+        403: _error("Not logged in, CSRF failed, or not linked to an active agent."),
+        429: _error("Too many calls placed in a minute."),
+        502: _error("Sautikit refused the call."),
+        503: _error("Calling is not set up, or Sautikit is unavailable."),
+        504: _error("Sautikit did not answer in time."),
+    },
+)
 
 
 def contract_endpoints_only(endpoints, **kwargs):
