@@ -9,7 +9,8 @@ module is imported (from sautidesk/urls.py).
 from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 
-SCHEMA_PATHS = ("/webhooks/sautikit/", "/api/calls/")
+SCHEMA_PATHS = ("/webhooks/sautikit/", "/api/calls/", "/api/freshdesk-app/agents/{freshdesk_agent_id}/session/",
+                "/api/freshdesk-app/agents/{freshdesk_agent_id}/calls/", "/api/freshdesk-app/live/")
 
 EVENT_NAMES = ["call.answered", "call.failed", "call.completed", "recording.ready", "call.routing"]
 SECONDS = {"type": "integer", "minimum": 0, "maximum": 7 * 24 * 3600}
