@@ -81,10 +81,13 @@ def check_app(app_dir=APP_DIR):
         return [f"cannot read the app: {err}"]
     problems = [*_check_manifest(app, app_dir), *_check_iparams(app)]
     declared, defined, invoked = app.declared_templates(), set(app.requests), app.invoked_templates()
-    problems += [f"app code invokes template '{n}', which manifest.json does not declare" for n in sorted(invoked - declared)]
-    problems += [f"manifest.json declares template '{n}', which config/requests.json does not define" for n in sorted(declared - defined)]
-    problems += [f"config/requests.json defines template '{n}', which manifest.json does not declare" for n in sorted(defined - declared)]
-    problems += [f"template '{n}' is declared but the app code never invokes it" for n in sorted(declared - invoked)]
+    for names, problem in [
+        (invoked - declared, "app code invokes template '{}', which manifest.json does not declare"),
+        (declared - defined, "manifest.json declares template '{}', which config/requests.json does not define"),
+        (defined - declared, "config/requests.json defines template '{}', which manifest.json does not declare"),
+        (declared - invoked, "template '{}' is declared but the app code never invokes it"),
+    ]:
+        problems += [problem.format(name) for name in sorted(names)]
     for name, template in sorted(app.requests.items()):
         problems += [f"template '{name}': {p}" for p in _check_template(name, template, app)]
     for secret in sorted(app.secure_iparams()):

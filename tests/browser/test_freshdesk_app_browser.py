@@ -13,17 +13,15 @@ from pathlib import Path
 
 import pytest
 import requests
-from django.core.cache import cache
-from django.db import connections
 
 from agents.api import IsActiveAgent
 from agents.app_tokens import issue_app_token, revoke
-from agents.models import AgentPhone, AppToken
-from integration.models import Call, RoutingSettings, Ticket
+from agents.models import AppToken
+from integration.models import Call, Ticket
+from tests.browser.conftest import CHROMIUM
 from tests.browser.freshworks import FreshdeskPage, FreshworksProxy
 from tests.factories import signed
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "freshdesk-app.png"
 CALLER = "+254722000111"
 TEMPLATE_HOST = "sautidesk.test"
@@ -33,39 +31,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed (apt install chromium)"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Throttles and the caller-name cache live in the live server's (this process's) cache."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def browser_page(monkeypatch):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # ORM calls inside Playwright's loop
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        try:
-            page = browser.new_page(viewport={"width": 1000, "height": 640})
-            page.set_default_timeout(10_000)
-            yield page
-        finally:
-            browser.close()
-            connections.close_all()  # the connection Playwright's loop opened, or the test DB stays in use
-
-
-@pytest.fixture
-def agent(django_user_model):
-    user = django_user_model.objects.create_user("wanjiku", password="pw-softphone-1")
-    RoutingSettings.objects.create(business_hours="24/7")
-    return AgentPhone.objects.create(freshdesk_agent_id=501, name="Wanjiku Kamau", user=user,
-                                     phone="+254711000001", available=True)
 
 
 @pytest.fixture
