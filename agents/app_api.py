@@ -33,8 +33,8 @@ from rest_framework.views import APIView
 from integration.models import Ticket
 
 from .api import CallsView, IsActiveAgent, recent_calls
-from .app_tokens import (LIVE_TOKEN_MAX_AGE, InvalidLiveToken, find_app_token, issue_live_token,
-                         read_live_token)
+from .app_tokens import (LIVE_TOKEN_MAX_AGE, SHOWN_CHARS, TOKEN_PREFIX, InvalidLiveToken, find_app_token,
+                         issue_live_token, read_live_token)
 from .models import AgentPhone, AppToken
 from .screenpop import pop_for, ticket_json
 from .serializers import call_json
@@ -94,7 +94,8 @@ class AppTokenAuthentication(BaseAuthentication):
             return None
         token = find_app_token(raw)
         if token is None:
-            logger.info("freshdesk app token refused", extra={"token_prefix": raw[:12]})
+            shown = raw[:SHOWN_CHARS] if raw.startswith(TOKEN_PREFIX) else "(not an app token)"
+            logger.info("freshdesk app token refused", extra={"token_prefix": shown})
             raise exceptions.AuthenticationFailed(TOKEN_REFUSED)
         agent_id = request.parser_context["kwargs"].get("freshdesk_agent_id")
         agent = linked_agent(agent_id)

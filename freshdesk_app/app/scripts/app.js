@@ -208,8 +208,8 @@
       el("agent-name").textContent = data.agent.name;
       showNotice("");
       el("call-button").disabled = false;
-      if (state.currentCall === null && el("status").classList.contains("error") === false &&
-          /^Connecting/.test(el("status").textContent)) {
+      // Replaces "Connecting…" or an earlier failure to connect; never a call's status.
+      if (/^Connecting/.test(el("status").textContent) || el("status").classList.contains("error")) {
         say("Ready.");
       }
       render(data);
