@@ -114,3 +114,5 @@ class AgentPhoneAdmin(admin.ModelAdmin):
         self.message_user(request, f"Synced from Freshdesk: {result}.",
                           messages.WARNING if result.without_phone else messages.SUCCESS)
         return back
+
+from . import app_token_admin  # noqa: E402,F401  (registers AppTokenAdmin)

@@ -52,3 +52,40 @@ class AgentPhone(models.Model):
     def dial_number(self):
         """The number routing dials: ours first, then the one Freshdesk has."""
         return self.phone or self.freshdesk_phone
+
+
+class AppToken(models.Model):
+    """A credential the SautiDesk app inside Freshdesk sends with every request (docs/freshdesk-app.md).
+
+    Only a SHA-256 hash of the token is kept: the token itself is shown once, when it is
+    created, and entered as the app's secure installation parameter in Freshdesk.
+    """
+
+    name = models.CharField(max_length=100, help_text="Where it is used, e.g. “Freshdesk (production)”.")
+    prefix = models.CharField(
+        max_length=16, editable=False,
+        help_text="The token's first characters, to tell tokens apart; the rest is not kept.",
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Last request from the app (to the minute)."
+    )
+    revoked_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When it was revoked: the app's requests with it are refused from then on.",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None

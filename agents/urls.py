@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import api, views
 
@@ -8,4 +8,5 @@ urlpatterns = [
     path("softphone/logout/", views.SoftphoneLogoutView.as_view(), name="softphone-logout"),
     path("softphone/poll/", api.PollView.as_view(), name="softphone-poll"),
     path("api/calls/", api.CallsView.as_view(), name="api-calls"),
+    path("api/freshdesk-app/", include("agents.app_urls")),
 ]

@@ -1,6 +1,6 @@
 """The OpenAPI schema at `/api/schema/` (drf-spectacular): the contract's two endpoints.
 
-The views carry no schema annotations of their own; `describe_post` below
+The views carry no schema annotations of their own; `describe` below
 describes them from outside, so the schema lives beside the contract (DESIGN §3,
 §4, §6) rather than in the view code. drf-spectacular loads them when this
 module is imported (from sautidesk/urls.py).
@@ -11,7 +11,12 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 
 from ..events import EVENT_NAMES
 
-SCHEMA_PATHS = ("/webhooks/sautikit/", "/api/calls/")
+SCHEMA_PATHS = (
+    "/webhooks/sautikit/", "/api/calls/",
+    # The Freshdesk app's (agents/app_openapi.py describes them).
+    "/api/freshdesk-app/agents/{freshdesk_agent_id}/session/",
+    "/api/freshdesk-app/agents/{freshdesk_agent_id}/calls/", "/api/freshdesk-app/live/",
+)
 
 SECONDS = {"type": "integer", "minimum": 0, "maximum": 7 * 24 * 3600}
 
@@ -71,12 +76,12 @@ VOICE_ACTIONS = {
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
 
 
-def _error(description):
+def error_response(description):
     return OpenApiResponse(response=ERROR, description=description)
 
 
-def describe_post(view, **schema):
-    """Describe `view`'s POST from here, without touching the view's code.
+def describe(view, method="post", **schema):
+    """Describe `view`'s `method` from here, without touching the view's code.
 
     drf-spectacular registers an OpenApiViewExtension when its class is created, so
     creating one per view is the whole registration.
@@ -86,17 +91,17 @@ def describe_post(view, **schema):
         target_class = view
 
         def view_replacement(self):
-            class Annotated(self.target_class):
-                @extend_schema(**schema)
-                def post(self, request, *args, **kwargs):
-                    return super().post(request, *args, **kwargs)
+            base = self.target_class
 
-            return Annotated
+            def handler(self, request, *args, **kwargs):
+                return getattr(base, method)(self, request, *args, **kwargs)
+
+            return type("Annotated", (base,), {method: extend_schema(**schema)(handler)})
 
     return Extension
 
 
-describe_post(
+describe(
     "integration.intake.views.SautikitWebhookView",
     operation_id="sautikit_webhook",
     summary="Receive a Sautikit event",
@@ -114,10 +119,10 @@ describe_post(
                           "timeout": 25}}]})],
         ),
         202: OpenApiResponse(response=STORED, description="Stored; it will be processed."),
-        400: _error("Not a valid event."),
-        401: _error("No signature."),
-        403: _error("Bad or stale signature."),
-        413: _error("Body too large."),
+        400: error_response("Not a valid event."),
+        401: error_response("No signature."),
+        403: error_response("Bad or stale signature."),
+        413: error_response("Body too large."),
     },
     auth=[],
 )
@@ -162,7 +167,7 @@ PLACE_CALL = {
 }
 
 
-describe_post(
+describe(
     "agents.api.CallsView",
     operation_id="place_call",
     summary="Place a call from the logged-in agent's phone",
@@ -175,11 +180,11 @@ describe_post(
         400: OpenApiResponse(response={**ERROR, "properties": {
             **ERROR["properties"], "fields": {"type": "object"}}},
             description="The number or ticket is not valid."),
-        403: _error("Not logged in, CSRF failed, or not linked to an active agent."),
-        429: _error("Too many calls placed in a minute."),
-        502: _error("Sautikit refused the call."),
-        503: _error("Calling is not set up, or Sautikit is unavailable."),
-        504: _error("Sautikit did not answer in time."),
+        403: error_response("Not logged in, CSRF failed, or not linked to an active agent."),
+        429: error_response("Too many calls placed in a minute."),
+        502: error_response("Sautikit refused the call."),
+        503: error_response("Calling is not set up, or Sautikit is unavailable."),
+        504: error_response("Sautikit did not answer in time."),
     },
 )
 

@@ -10,13 +10,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from django.db import connections
 
-from agents.models import AgentPhone
-from integration.models import Call, RoutingSettings, Ticket
+from integration.models import Call, Ticket
+from tests.browser.conftest import CHROMIUM
 from tests.factories import AGENT_PASSWORD, signed
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "softphone.png"
 SECRETS = ("sk_test_never_in_pages", "whsec_test_5f2b9c", "fd_test_key")
 CALLER = "+254722000111"
@@ -26,35 +24,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed (apt install chromium)"),
 ]
-
-
-@pytest.fixture
-def browser_page(monkeypatch):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop in this thread; our ORM calls here are still sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 820})
-            page.set_default_timeout(10_000)
-            yield page
-        finally:
-            browser.close()
-            # Inside Playwright's event loop Django's connections are per context, not per
-            # thread: the ORM calls made there opened a connection of their own. Close it, or
-            # the test database cannot be dropped at the end.
-            connections.close_all()
-
-
-@pytest.fixture
-def agent(django_user_model):
-    user = django_user_model.objects.create_user("wanjiku", password=AGENT_PASSWORD)
-    RoutingSettings.objects.create(business_hours="24/7")
-    return AgentPhone.objects.create(freshdesk_agent_id=501, name="Wanjiku Kamau", user=user,
-                                     phone="+254711000001", available=True)
 
 
 def post_webhook(live_server, body):

@@ -17,6 +17,7 @@ from django.middleware.csrf import _get_new_csrf_string
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
+from agents.app_tokens import issue_app_token
 from agents.models import AgentPhone
 from integration.intake.signature import sign
 from sautidesk.wsgi import application
@@ -30,7 +31,10 @@ def test_schema_describes_the_webhook_and_the_calls_api(client):
 
     assert response.status_code == 200
     schema = response.json()
-    assert set(schema["paths"]) == {"/webhooks/sautikit/", "/api/calls/"}
+    assert set(schema["paths"]) == {"/webhooks/sautikit/", "/api/calls/",
+                                    "/api/freshdesk-app/agents/{freshdesk_agent_id}/session/",
+                                    "/api/freshdesk-app/agents/{freshdesk_agent_id}/calls/",
+                                    "/api/freshdesk-app/live/"}
     webhook = schema["paths"]["/webhooks/sautikit/"]["post"]
     body = webhook["requestBody"]["content"]["application/json"]["schema"]
     assert set(body["required"]) == {"event", "call_id", "signed_at", "signature"}
@@ -39,6 +43,12 @@ def test_schema_describes_the_webhook_and_the_calls_api(client):
     assert "actions" in str(webhook["responses"]["200"])
     calls = schema["paths"]["/api/calls/"]["post"]
     assert {"201", "400", "403"} <= set(calls["responses"])
+    app_calls = schema["paths"]["/api/freshdesk-app/agents/{freshdesk_agent_id}/calls/"]["post"]
+    assert app_calls["requestBody"] == calls["requestBody"]
+    assert {"201", "400", "401", "403", "429"} <= set(app_calls["responses"])
+    assert app_calls["security"] == [{"appToken": []}]
+    live = schema["paths"]["/api/freshdesk-app/live/"]["get"]
+    assert live["security"] == [{"liveToken": []}]
 
 
 @pytest.fixture(autouse=True)
@@ -99,6 +109,30 @@ def test_no_generated_agent_request_gets_a_server_error(case, agent_session):
     cache.clear()  # the per-user throttle would answer most examples with 429
     response = case.call_and_validate(checks=[not_a_server_error], headers=agent_session["headers"],
                                       cookies=agent_session["cookies"])  # raises on a 5xx
+    assert response.status_code < 500
+
+
+APP_AGENT_ID = 9902
+
+
+@pytest.fixture
+def app_token_headers(django_user_model, sautikit, freshdesk):
+    """The Freshdesk app's credential, for a linked agent."""
+    user = django_user_model.objects.create_user("schemathesis-app-agent", password="pw-schema-2")
+    AgentPhone.objects.create(freshdesk_agent_id=APP_AGENT_ID, name="App Agent", phone="+254711009902", user=user)
+    _, raw = issue_app_token("schemathesis")
+    return {"Authorization": f"Bearer {raw}"}
+
+
+@schema.include(path_regex="^/api/freshdesk-app/agents/").parametrize()
+@EXAMPLES
+def test_no_generated_app_request_gets_a_server_error(case, app_token_headers):
+    """With a good app token; most examples name the linked agent, so their bodies reach place_call."""
+    cache.clear()  # the throttles
+    generated = case.path_parameters.get("freshdesk_agent_id")
+    if isinstance(generated, int) and generated % 4:
+        case.path_parameters["freshdesk_agent_id"] = APP_AGENT_ID
+    response = case.call_and_validate(checks=[not_a_server_error], headers=app_token_headers)  # raises on a 5xx
     assert response.status_code < 500
 
 
