@@ -41,7 +41,7 @@ admin.site.index_title = "Run the desk"
 # Change permission is what the actions need, but these rows are records: no Save buttons.
 READ_ONLY = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
 SOFTPHONE_URL = "/softphone/"
-MAX_BULK_CLOSE = 50  # DESIGN §6: ?number=…&ticket=… pre-fills the dialer
+MAX_BULK_CLOSE = 50  # contract §6: ?number=…&ticket=… pre-fills the dialer
 
 
 def as_number(term):

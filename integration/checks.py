@@ -1,4 +1,4 @@
-"""Configuration checks: `manage.py check` names each missing variable (DESIGN §2)."""
+"""Configuration checks: `manage.py check` names each missing variable (contract §2)."""
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register

@@ -1,7 +1,7 @@
 """The OpenAPI schema at `/api/schema/` (drf-spectacular): the contract's two endpoints.
 
 The views carry no schema annotations of their own; the extensions below
-describe them from outside, so the schema lives beside the contract (DESIGN §3,
+describe them from outside, so the schema lives beside the contract (contract §3,
 §4, §6) rather than in the view code. drf-spectacular loads them when this
 module is imported (from sautidesk/urls.py).
 """
@@ -16,7 +16,7 @@ SECONDS = {"type": "integer", "minimum": 0, "maximum": 7 * 24 * 3600}
 
 WEBHOOK_EVENT = {
     "type": "object",
-    "description": "A Sautikit event (DESIGN §3), signed over signed_at, call_id and event: "
+    "description": "A Sautikit event (contract §3), signed over signed_at, call_id and event: "
                    "signature = hex HMAC-SHA256(secret, \"{signed_at}.{call_id}.{event}\").",
     "required": ["event", "call_id", "signed_at", "signature"],
     "properties": {
@@ -46,7 +46,7 @@ STORED = {
 }
 ACTION = {
     "type": "object",
-    "description": "One action, keyed by its kind: say, dial, record, getDigits or hangup (DESIGN §4).",
+    "description": "One action, keyed by its kind: say, dial, record, getDigits or hangup (contract §4).",
     "minProperties": 1,
     "maxProperties": 1,
     "properties": {
@@ -179,5 +179,5 @@ class PlaceCallSchema(OpenApiViewExtension):
 
 
 def contract_endpoints_only(endpoints, **kwargs):
-    """drf-spectacular preprocessing hook: keep only the endpoints of DESIGN §6."""
+    """drf-spectacular preprocessing hook: keep only the endpoints of contract §6."""
     return [endpoint for endpoint in endpoints if endpoint[0] in SCHEMA_PATHS]

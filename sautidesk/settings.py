@@ -1,4 +1,4 @@
-"""SautiDesk settings: the one place that reads the environment (DESIGN §2).
+"""SautiDesk settings: the one place that reads the environment (contract §2).
 
 Every value comes from an environment variable or a `.env` file in the project
 directory, read with django-environ. Code elsewhere reads `django.conf.settings`
@@ -119,7 +119,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
-# /api/schema/: only the contract's endpoints (DESIGN §6), annotated in integration/openapi.py.
+# /api/schema/: only the contract's endpoints (contract §6), annotated in integration/openapi.py.
 SPECTACULAR_SETTINGS = {
     "TITLE": "SautiDesk",
     "DESCRIPTION": "Sautikit webhook intake and the softphone's click-to-call API.",
@@ -128,7 +128,7 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["integration.openapi.contract_endpoints_only"],
 }
 
-# --- Sautikit and Freshdesk (DESIGN §2) ----------------------------------------------
+# --- Sautikit and Freshdesk (contract §2) ----------------------------------------------
 
 SAUTIKIT_API_KEY = env.str("SAUTIKIT_API_KEY", default="")
 SAUTIKIT_FROM_NUMBER = env.str("SAUTIKIT_FROM_NUMBER", default="")
@@ -143,7 +143,7 @@ BUSINESS_HOURS = env.str("BUSINESS_HOURS", default="mon-fri 08:00-18:00")
 # A missed call from a number whose callback ticket is open, and was opened within this
 # window, becomes a note on that ticket instead of a new ticket.
 CALLBACK_FOLD_WINDOW = timedelta(hours=env.float("CALLBACK_FOLD_WINDOW_HOURS", default=72))
-# Seconds either side of now that a webhook's signed_at may be (DESIGN §3).
+# Seconds either side of now that a webhook's signed_at may be (contract §3).
 SAUTIKIT_SIGNATURE_TOLERANCE = 300
 # Bodies above this are refused before parsing (RELIABILITY: cap before parse).
 SAUTIKIT_WEBHOOK_MAX_BYTES = 64 * 1024

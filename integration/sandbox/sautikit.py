@@ -1,4 +1,4 @@
-"""A local stand-in for the Sautikit REST API (DESIGN §5), for tests and sandbox mode.
+"""A local stand-in for the Sautikit REST API (contract §5), for tests and sandbox mode.
 
     with SautikitSandbox(api_key="sandbox-key") as sk:
         requests.post(f"{sk.base_url}/v1/calls", headers={"Authorization": f"Bearer {sk.api_key}"},

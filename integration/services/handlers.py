@@ -1,4 +1,4 @@
-"""What each Sautikit event does in Freshdesk (DESIGN §3).
+"""What each Sautikit event does in Freshdesk (contract §3).
 
 Every handler takes the stored event row, the parsed event and a Freshdesk
 client, and may run more than once for the same event: tickets go through

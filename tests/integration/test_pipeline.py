@@ -1,4 +1,4 @@
-"""Webhook → worker → Freshdesk stand-in: what a support team sees in Freshdesk (DESIGN §3)."""
+"""Webhook → worker → Freshdesk stand-in: what a support team sees in Freshdesk (contract §3)."""
 
 import json
 import threading

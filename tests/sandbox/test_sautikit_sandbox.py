@@ -1,4 +1,4 @@
-"""The Sautikit stand-in places calls and serves recordings as DESIGN §5 describes."""
+"""The Sautikit stand-in places calls and serves recordings as contract §5 describes."""
 
 import pytest
 import requests
