@@ -138,6 +138,10 @@ FRESHDESK_DOMAIN = env.str("FRESHDESK_DOMAIN", default="")
 FRESHDESK_API_KEY = env.str("FRESHDESK_API_KEY", default="")
 FRESHDESK_BASE_URL = env.str("FRESHDESK_BASE_URL", default="").rstrip("/")
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+# On: the Freshdesk and Sautikit above are the local stand-ins `manage.py sandbox` runs.
+# scripts/run writes it into .env, with the stand-ins' URLs and keys, on a machine with no
+# credentials, so that every manage.py command, in any terminal, runs in the same mode.
+SANDBOX_MODE = env.bool("SANDBOX_MODE", default=False)
 BUSINESS_HOURS = env.str("BUSINESS_HOURS", default="mon-fri 08:00-18:00")
 
 # A missed call from a number whose callback ticket is open, and was opened within this
@@ -179,6 +183,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Broadcast (worker control) bindings; kombu's default is ./control, in the checkout.
+        "control_folder": str(_broker_dir / "control"),
     }
 else:
     # Fail fast when the broker is down: the webhook is committed and answered
