@@ -7,8 +7,10 @@ from integration.admin_views import dashboard
 from integration.health import healthz, readyz
 from integration.metrics import metrics_view
 from integration.webhooks import SautikitWebhookView
+from sautidesk.views import home
 
 urlpatterns = [
+    path("", home, name="home"),
     path("webhooks/sautikit/", SautikitWebhookView.as_view(), name="sautikit-webhook"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
