@@ -31,6 +31,7 @@ from .models import Call, RoutingSettings, Ticket, WebhookEvent
 from .phones import InvalidNumber, to_e164
 from .replay import replay
 from .services.handlers import close_callback
+from .timefmt import local_text
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +183,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description="missed call at", ordering="missed_at")
     def missed_at_display(self, ticket):
-        return timezone.localtime(ticket.missed_at).strftime("%Y-%m-%d %H:%M")
+        return local_text(ticket.missed_at)
 
     @admin.display(description="times called", ordering="inbound_calls")
     def calls_from_number(self, ticket):
@@ -326,7 +327,7 @@ class CallAdmin(admin.ModelAdmin):
 
     @admin.display(description="started", ordering="started_at")
     def when(self, call):
-        return timezone.localtime(call.started_at).strftime("%d %b %H:%M")
+        return local_text(call.started_at)
 
     @admin.display(description="call", ordering="direction")
     def kind(self, call):

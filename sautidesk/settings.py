@@ -86,6 +86,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Africa/Nairobi"
+# Times shown with their zone everywhere, the admin included: sautidesk/formats/en_GB.
+FORMAT_MODULE_PATH = ["sautidesk.formats"]
 USE_I18N = True
 USE_TZ = True
 

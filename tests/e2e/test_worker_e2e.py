@@ -73,7 +73,8 @@ def test_answered_call_with_out_of_order_completion_gets_its_note(stack, freshde
     assert wait_for(lambda: WebhookEvent.objects.filter(status="done").count() == 2, timeout=90)
     ticket = next(iter(freshdesk.tickets.values()))
     notes = freshdesk.notes[ticket["id"]]
-    assert [n["body_text"].strip() for n in notes] == ["Call ended. Duration: 61s. Cost: KES 0.00."]
+    assert [n["body_text"].strip() for n in notes] == [
+        "Call ended. Duration: 61s. Cost: KES 0.00 (inbound calls are free; a recording is charged separately)."]
 
 
 def test_simulated_missed_call_shows_its_ticket(stack, freshdesk):
