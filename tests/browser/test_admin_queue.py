@@ -1,6 +1,6 @@
 """The supervisor admin in Chromium: the callback queue, the replay action, the dashboard.
 
-Set SAUTIDESK_SCREENSHOTS=docs to refresh docs/admin-queue.png and docs/dashboard.png.
+`scripts/pictures` refreshes docs/admin-queue.png and docs/dashboard.png from these scenes.
 """
 
 import os
@@ -13,12 +13,12 @@ from django.utils import timezone
 
 from agents.permissions import ensure_supervisors_group
 from integration.models import Call, Ticket, WebhookEvent
+from tests.browser.screenshots import screenshot
 from tests.factories import signed
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOTS = os.environ.get("SAUTIDESK_SCREENSHOTS")
 
 pytestmark = [
     pytest.mark.browser,
@@ -54,11 +54,6 @@ def supervisor_page(browser, live_server, transactional_db, django_user_model):
     page.wait_for_selector("#content-main")
     yield page
     context.close()
-
-
-def screenshot(page, name):
-    if SCREENSHOTS:
-        page.screenshot(path=str(Path(SCREENSHOTS) / name), full_page=True)
 
 
 def waiting_callback(n, number, minutes_ago, calls=1):
