@@ -8,11 +8,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from integration.clients import freshdesk
 from integration.phones import InvalidNumber, to_e164
+from integration.timefmt import local_text
 
 from .models import AgentPhone
 from .sync import sync_agents
@@ -76,7 +76,7 @@ class AgentPhoneAdmin(admin.ModelAdmin):
     def synced(self, agent):
         if not agent.availability_updated_at:
             return "never synced"
-        return timezone.localtime(agent.availability_updated_at).strftime("%Y-%m-%d %H:%M")
+        return local_text(agent.availability_updated_at)
 
     def get_urls(self):
         return [path("sync/", self.admin_site.admin_view(self.sync_view), name="agents_agentphone_sync"),

@@ -1,4 +1,4 @@
-"""Placing an outbound call from the softphone (DESIGN §5), with the API key kept server-side.
+"""Placing an outbound call from the softphone (contract §5), with the API key kept server-side.
 
     placed = place_call(request.user, "0712 345 678", ticket_id=123)
     placed.call, placed.duplicate

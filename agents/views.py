@@ -1,4 +1,4 @@
-"""The softphone page (DESIGN §6): click-to-call, live status, screen pop, recent calls.
+"""The softphone page (contract §6): click-to-call, live status, screen pop, recent calls.
 
 `/softphone/?number=0712345678&ticket=123` pre-fills the form; Freshdesk admins point
 phone-number links there (docs/softphone.md). The page holds no secret: it calls our

@@ -5,7 +5,7 @@
 
 The webhook view parses a delivery with these before storing it, and the worker parses the
 stored text again with the same code, so a field means the same thing in both places.
-Only `signed_at`, `call_id` and `event` are covered by the signature (DESIGN §3): every
+Only `signed_at`, `call_id` and `event` are covered by the signature (contract §3): every
 other field, metadata included, is untrusted input and is checked here, once.
 """
 

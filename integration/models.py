@@ -120,8 +120,10 @@ class Ticket(models.Model):
 
     @property
     def freshdesk_url(self):
+        """The ticket's page for agents; FRESHDESK_BASE_URL (the sandbox) serves the same path."""
         domain = settings.FRESHDESK_DOMAIN
-        return f"https://{domain}/a/tickets/{self.freshdesk_id}" if domain else ""
+        base = f"https://{domain}" if domain else settings.FRESHDESK_BASE_URL
+        return f"{base}/a/tickets/{self.freshdesk_id}" if base else ""
 
 
 class Call(models.Model):

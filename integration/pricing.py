@@ -1,4 +1,4 @@
-"""Sautikit prices in KES (DESIGN §7, as of 2026-06-30)."""
+"""Sautikit prices in KES (contract §7, as of 2026-06-30)."""
 
 from decimal import ROUND_HALF_UP, Decimal
 

@@ -1,4 +1,4 @@
-"""SautiDesk settings: the one place that reads the environment (DESIGN §2).
+"""SautiDesk settings: the one place that reads the environment (contract §2).
 
 Every value comes from an environment variable or a `.env` file in the project
 directory, read with django-environ. Code elsewhere reads `django.conf.settings`
@@ -86,6 +86,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Africa/Nairobi"
+# Times shown with their zone everywhere, the admin included: sautidesk/formats/en_GB.
+FORMAT_MODULE_PATH = ["sautidesk.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -119,7 +121,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
-# /api/schema/: only the contract's endpoints (DESIGN §6), annotated in integration/openapi.py.
+# /api/schema/: only the contract's endpoints (contract §6), annotated in integration/ops/openapi.py.
 SPECTACULAR_SETTINGS = {
     "TITLE": "SautiDesk",
     "DESCRIPTION": "Sautikit webhook intake and the softphone's click-to-call API.",
@@ -128,7 +130,7 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["integration.ops.openapi.contract_endpoints_only"],
 }
 
-# --- Sautikit and Freshdesk (DESIGN §2) ----------------------------------------------
+# --- Sautikit and Freshdesk (contract §2) ----------------------------------------------
 
 SAUTIKIT_API_KEY = env.str("SAUTIKIT_API_KEY", default="")
 SAUTIKIT_FROM_NUMBER = env.str("SAUTIKIT_FROM_NUMBER", default="")
@@ -138,12 +140,16 @@ FRESHDESK_DOMAIN = env.str("FRESHDESK_DOMAIN", default="")
 FRESHDESK_API_KEY = env.str("FRESHDESK_API_KEY", default="")
 FRESHDESK_BASE_URL = env.str("FRESHDESK_BASE_URL", default="").rstrip("/")
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+# On: the Freshdesk and Sautikit above are the local stand-ins `manage.py sandbox` runs.
+# scripts/run writes it into .env, with the stand-ins' URLs and keys, on a machine with no
+# credentials, so that every manage.py command, in any terminal, runs in the same mode.
+SANDBOX_MODE = env.bool("SANDBOX_MODE", default=False)
 BUSINESS_HOURS = env.str("BUSINESS_HOURS", default="mon-fri 08:00-18:00")
 
 # A missed call from a number whose callback ticket is open, and was opened within this
 # window, becomes a note on that ticket instead of a new ticket.
 CALLBACK_FOLD_WINDOW = timedelta(hours=env.float("CALLBACK_FOLD_WINDOW_HOURS", default=72))
-# Seconds either side of now that a webhook's signed_at may be (DESIGN §3).
+# Seconds either side of now that a webhook's signed_at may be (contract §3).
 SAUTIKIT_SIGNATURE_TOLERANCE = 300
 # Bodies above this are refused before parsing (RELIABILITY: cap before parse).
 SAUTIKIT_WEBHOOK_MAX_BYTES = 64 * 1024
@@ -179,6 +185,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Broadcast (worker control) bindings; kombu's default is ./control, in the checkout.
+        "control_folder": str(_broker_dir / "control"),
     }
 else:
     # Fail fast when the broker is down: the webhook is committed and answered

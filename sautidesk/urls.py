@@ -7,8 +7,10 @@ from integration.admin.dashboard import dashboard
 from integration.ops.health import healthz, readyz
 from integration.ops.metrics import metrics_view
 from integration.intake.views import SautikitWebhookView
+from sautidesk.views import home
 
 urlpatterns = [
+    path("", home, name="home"),
     path("webhooks/sautikit/", SautikitWebhookView.as_view(), name="sautikit-webhook"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

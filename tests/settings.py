@@ -31,6 +31,8 @@ TEST_ENV = {
     "CELERY_BROKER_URL": "memory://",
     "FRESHDESK_READ_TIMEOUT": "2",
     "SAUTIKIT_READ_TIMEOUT": "2",
+    # A .env that ./scripts/run wrote for sandbox mode must not turn the tests into a sandbox.
+    "SANDBOX_MODE": "off",
 }
 for _name, _value in TEST_ENV.items():
     os.environ.setdefault(_name, _value)

@@ -21,9 +21,10 @@ from django.utils.timesince import timesince
 
 from ..models import Call, Ticket
 from ..processing.callbacks import MAX_BULK_CLOSE, close_by_supervisor
+from ..timefmt import local_text
 from .common import READ_ONLY, as_number, freshdesk_link
 
-# Where "Call back" leads; ?number=…&ticket=… pre-fills the dialer (DESIGN §6).
+# Where "Call back" leads; ?number=…&ticket=… pre-fills the dialer (contract §6).
 SOFTPHONE_URL = "/softphone/"
 
 
@@ -139,7 +140,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description="missed call at", ordering="missed_at")
     def missed_at_display(self, ticket):
-        return timezone.localtime(ticket.missed_at).strftime("%Y-%m-%d %H:%M")
+        return local_text(ticket.missed_at)
 
     @admin.display(description="times called", ordering="inbound_calls")
     def calls_from_number(self, ticket):

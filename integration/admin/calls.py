@@ -1,10 +1,10 @@
 """The call log: every call Sautikit reported, with its agent, cost, ticket and recording."""
 
 from django.contrib import admin
-from django.utils import timezone
 from django.utils.html import format_html
 
 from ..models import Call
+from ..timefmt import local_text
 from .common import as_number, duration_text, freshdesk_link
 
 
@@ -28,7 +28,7 @@ class CallAdmin(admin.ModelAdmin):
 
     @admin.display(description="started", ordering="started_at")
     def when(self, call):
-        return timezone.localtime(call.started_at).strftime("%d %b %H:%M")
+        return local_text(call.started_at)
 
     @admin.display(description="call", ordering="direction")
     def kind(self, call):

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -97,8 +97,9 @@ def last_days(days=DAYS, now=None):
     by_date = {first + timedelta(days=i): Day(first + timedelta(days=i)) for i in range(days)}
 
     rows = (Call.objects.filter(started_at__gte=start)
-            .annotate(day=TruncDate("started_at", tzinfo=tz))
-            .values("day", "direction", "status")
+            .annotate(day=TruncDate("started_at", tzinfo=tz),
+                      answered=ExpressionWrapper(Q(answered_at__isnull=False), output_field=BooleanField()))
+            .values("day", "direction", "status", "answered")
             .annotate(n=Count("pk"), spend=Sum("cost_kes")))
     for row in rows:
         day = by_date.get(row["day"])
@@ -106,10 +107,12 @@ def last_days(days=DAYS, now=None):
             continue  # started "tomorrow" by a skewed clock
         if row["direction"] == Call.Direction.OUTBOUND:
             day.outbound += row["n"]
-        elif row["status"] == Call.Status.FAILED:
-            day.missed += row["n"]
-        else:
+        elif row["status"] == Call.Status.FAILED or (row["status"] == Call.Status.COMPLETED
+                                                     and not row["answered"]):
+            day.missed += row["n"]  # nobody answered: it failed, or ended in voicemail or the message
+        elif row["answered"]:
             day.inbound += row["n"]
+        # else: still ringing, neither answered nor missed yet
         day.spend_kes += row["spend"] or 0
 
     closed = (Ticket.objects.filter(kind=Ticket.Kind.CALLBACK, callback_open=False,

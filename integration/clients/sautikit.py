@@ -1,4 +1,4 @@
-"""Sautikit REST client (DESIGN §5): places calls with the server-side API key.
+"""Sautikit REST client (contract §5): places calls with the server-side API key.
 
     call = SautikitClient.from_settings().place_call("+254712345678", metadata={...})
 

@@ -1,4 +1,4 @@
-"""Sautikit webhook signatures (DESIGN §3), with no Django in sight.
+"""Sautikit webhook signatures (contract §3), with no Django in sight.
 
     verify(payload, secrets=["whsec_…"], now=time.time())   # raises on failure
     sign("whsec_…", signed_at, call_id, event)             # -> hex digest

@@ -1,4 +1,4 @@
-"""Sautikit webhook intake: `POST /webhooks/sautikit/` (DESIGN §3).
+"""Sautikit webhook intake: `POST /webhooks/sautikit/` (contract §3).
 
 The view does three small things in order, each with its own answer when it fails:
 read and parse the body (413 / 400), verify the signature (401 / 403), store the

@@ -1,4 +1,4 @@
-"""Configuration checks: `manage.py check` names each missing variable (DESIGN §2)."""
+"""Configuration checks: `manage.py check` names each missing variable (contract §2)."""
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
@@ -49,3 +49,15 @@ def business_hours_readable(app_configs, **kwargs):
                       id="sautidesk.E012")]
     return []
 
+
+
+@register(deploy=True)
+def not_in_sandbox_mode(app_configs, **kwargs):
+    """`check --deploy` before going live: a forgotten sandbox .env would quietly drop every call."""
+    if not settings.SANDBOX_MODE:
+        return []
+    return [Error("SANDBOX_MODE is on: Freshdesk and Sautikit are the local stand-ins, so no ticket "
+                  "reaches your Freshdesk and no call is placed.",
+                  hint="Remove the sandbox lines that ./scripts/run wrote into .env and set your real "
+                       "credentials (see .env.example).",
+                  id="sautidesk.E013")]

@@ -155,8 +155,24 @@ def _authorised(request):
     return bool(token) and header.startswith("Bearer ") and constant_time_compare(header[7:], token)
 
 
+def _refusal(request):
+    """Why the scrape was refused and how to get in: whoever meets this page is setting it up."""
+    if request.user.is_authenticated:
+        who = f"Your login ({request.user.get_username()}) is not staff."
+    elif settings.METRICS_TOKEN:
+        who = "No valid token was sent."
+    else:
+        who = "METRICS_TOKEN is not set, so only staff logins may read metrics."
+    return (f"Forbidden. {who}\n\n"
+            "/metrics is for Prometheus. Either\n"
+            "  - send the token that METRICS_TOKEN holds: 'Authorization: Bearer <token>'\n"
+            "    (Prometheus: authorization: {credentials_file: ...} in the scrape config), or\n"
+            "  - sign in to /admin/ as a staff user and open /metrics in the same browser.\n"
+            "See docs/deploy.md, \"/metrics - Prometheus\".\n")
+
+
 def metrics_view(request):
-    """Prometheus scrape endpoint; 403 without the bearer token or a staff login."""
+    """Prometheus scrape endpoint; 403, saying how to get in, without the bearer token or a staff login."""
     if not _authorised(request):
-        return HttpResponse("forbidden\n", status=403, content_type="text/plain")
+        return HttpResponse(_refusal(request), status=403, content_type="text/plain; charset=utf-8")
     return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -1,7 +1,7 @@
 """The OpenAPI schema at `/api/schema/` (drf-spectacular): the contract's two endpoints.
 
 The views carry no schema annotations of their own; `describe` below
-describes them from outside, so the schema lives beside the contract (DESIGN §3,
+describes them from outside, so the schema lives beside the contract (contract §3,
 §4, §6) rather than in the view code. drf-spectacular loads them when this
 module is imported (from sautidesk/urls.py).
 """
@@ -22,7 +22,7 @@ SECONDS = {"type": "integer", "minimum": 0, "maximum": 7 * 24 * 3600}
 
 WEBHOOK_EVENT = {
     "type": "object",
-    "description": "A Sautikit event (DESIGN §3), signed over signed_at, call_id and event: "
+    "description": "A Sautikit event (contract §3), signed over signed_at, call_id and event: "
                    "signature = hex HMAC-SHA256(secret, \"{signed_at}.{call_id}.{event}\").",
     "required": ["event", "call_id", "signed_at", "signature"],
     "properties": {
@@ -52,7 +52,7 @@ STORED = {
 }
 ACTION = {
     "type": "object",
-    "description": "One action, keyed by its kind: say, dial, record, getDigits or hangup (DESIGN §4).",
+    "description": "One action, keyed by its kind: say, dial, record, getDigits or hangup (contract §4).",
     "minProperties": 1,
     "maxProperties": 1,
     "properties": {
@@ -190,5 +190,5 @@ describe(
 
 
 def contract_endpoints_only(endpoints, **kwargs):
-    """drf-spectacular preprocessing hook: keep only the endpoints of DESIGN §6."""
+    """drf-spectacular preprocessing hook: keep only the endpoints of contract §6."""
     return [endpoint for endpoint in endpoints if endpoint[0] in SCHEMA_PATHS]

@@ -1,4 +1,4 @@
-"""What each Sautikit event does in Freshdesk (DESIGN §3).
+"""What each Sautikit event does in Freshdesk (contract §3).
 
 Every handler takes the stored event row, the parsed event and a Freshdesk
 client, and may run more than once for the same event: tickets go through
@@ -16,6 +16,7 @@ from django.utils.html import escape
 
 from ..models import Call, Ticket, WebhookEvent
 from ..pricing import recording_cost
+from ..timefmt import local_text
 from .callbacks import close_callback
 from .notes import add_note_once
 from .tickets import ensure_ticket, link_ticket
@@ -33,7 +34,7 @@ class WaitingForTicket(Exception):
 
 
 def _local(at):
-    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+    return local_text(at)
 
 
 def _event_time(event):
@@ -119,7 +120,12 @@ def _ticket_for_inbound(call, event, client):
 def call_completed(row, event, client):
     call = _call(event)
     duration = call.duration_seconds or 0
-    cost = f" Cost: KES {call.cost_kes:.2f}." if call.cost_kes is not None else ""
+    cost = ""
+    if call.cost_kes is not None:
+        # A supervisor reads this beside the recording's note and its charge (contract §7).
+        inbound = call.direction == Call.Direction.INBOUND
+        free = " (inbound calls are free; a recording is charged separately)" if inbound else ""
+        cost = f" Cost: KES {call.cost_kes:.2f}{free}."
     body = f"<p>Call ended. Duration: {duration}s.{cost}</p>"
     if call.direction == Call.Direction.INBOUND:
         add_note_once(row, _ticket_for_inbound(call, event, client), body, client)
@@ -153,7 +159,7 @@ def recording_ready(row, event, client):
             raise WaitingForTicket(f"call {call.call_id} has no ticket yet")
     until = _local(_event_time(event) + RECORDING_VALID)
     seconds = event.recording_duration_seconds
-    length = f" ({seconds}s, KES {recording_cost(seconds):.2f})" if seconds else ""
+    length = f" ({seconds}s, recording charge KES {recording_cost(seconds):.2f})" if seconds else ""
     kind = "Voicemail" if call.direction == Call.Direction.INBOUND and not call.answered_at else "Call recording"
     body = (
         f'<p>{kind}{length}: <a href="{escape(event.recording_url)}">listen to the '

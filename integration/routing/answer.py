@@ -1,4 +1,4 @@
-"""Answering `call.routing` with voice actions (DESIGN §4), while the caller waits.
+"""Answering `call.routing` with voice actions (contract §4), while the caller waits.
 
     voice_actions(event)  # -> {"actions": [{"say": ...}, {"dial": ...}]}
 

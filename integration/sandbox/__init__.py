@@ -5,7 +5,8 @@
         ...  # point FRESHDESK_BASE_URL at fd.base_url and SAUTIKIT_API_URL at sk.base_url
 """
 
+from ._sautikit_calls import CallScript
 from .freshdesk import FreshdeskSandbox
 from .sautikit import SautikitSandbox
 
-__all__ = ["FreshdeskSandbox", "SautikitSandbox"]
+__all__ = ["CallScript", "FreshdeskSandbox", "SautikitSandbox"]

@@ -8,7 +8,8 @@ It validates the way Freshdesk does (see ``_freshdesk_rules``), sends the ``X-Ra
 headers and, with ``rate_limit_per_minute``, answers 429 with ``Retry-After``. Faults:
 ``fail_next`` (an error instead of the change), ``drop_after_apply`` (the change, then a dropped
 connection: Freshdesk has no idempotency key, so this is how duplicate tickets are born) and
-``delay``. ``/_sandbox/`` shows the tickets to a person; ``/_sandbox/state`` gives them as JSON.
+``delay``. ``/_sandbox/`` shows the tickets to a person; ``/_sandbox/state`` gives them as JSON;
+``/a/tickets/<id>``, a ticket's address in a real Freshdesk, leads to that ticket on the page.
 """
 
 from __future__ import annotations
@@ -40,10 +41,11 @@ class FreshdeskSandbox(FreshdeskEndpoints, SandboxServer):
     """
 
     def __init__(self, api_key: str = "sandbox-key", rate_limit_per_minute: int | None = None,
-                 host: str = "127.0.0.1", port: int = 0):
+                 host: str = "127.0.0.1", port: int = 0, time_zone: str = "Africa/Nairobi"):
         super().__init__(host, port)
         self.api_key = api_key
         self.rate_limit_per_minute = rate_limit_per_minute
+        self.time_zone = time_zone  # the helpdesk's, for times shown on the page
         self._store = FreshdeskStore()
         self._hits: deque[float] = deque()
 
@@ -130,6 +132,9 @@ class FreshdeskSandbox(FreshdeskEndpoints, SandboxServer):
     def handle(self, request: Request) -> Response:
         if request.path.startswith("/_sandbox"):
             return self._inspect(request)
+        agent_page = re.fullmatch(r"/a/tickets/(\d+)", request.path)
+        if agent_page and request.method in ("GET", "HEAD"):
+            return Response(302, b"", {"Location": f"/_sandbox/#ticket-{agent_page[1]}"})
         if not request.path.startswith("/api/v2/"):
             return Response(404)
         with self._lock:
@@ -176,7 +181,7 @@ class FreshdeskSandbox(FreshdeskEndpoints, SandboxServer):
     def _inspect(self, request: Request) -> Response:
         path = request.path.rstrip("/")
         if request.method == "GET" and path == "/_sandbox":
-            return html_response(200, render_page(self.state()))
+            return html_response(200, render_page(self.state(), self.time_zone))
         if request.method == "GET" and path == "/_sandbox/state":
             return json_response(200, self.state())
         if request.method == "POST" and path == "/_sandbox/reset":

@@ -1,4 +1,4 @@
-"""A local stand-in for the Sautikit REST API (DESIGN §5), for tests and sandbox mode.
+"""A local stand-in for the Sautikit REST API (contract §5), for tests and sandbox mode.
 
     with SautikitSandbox(api_key="sandbox-key") as sk:
         requests.post(f"{sk.base_url}/v1/calls", headers={"Authorization": f"Bearer {sk.api_key}"},
@@ -8,8 +8,15 @@
 ``POST /v1/calls`` checks the bearer key and the body (``from`` E.164, ``to`` a non-empty list
 of E.164 numbers, optional http(s) ``voice_callback_url`` and ``metadata`` object; any other
 field is refused so a misspelt one fails loudly) and answers 201 with the queued call.
-``recording_url()`` publishes bytes at ``/recordings/<name>``, standing in for the presigned
-recording links of ``recording.ready`` webhooks (no auth, like a presigned URL).
+
+Once ``play_calls(script, webhook_secret)`` is called, each placed call with a
+``voice_callback_url`` is then played back to it as signed webhooks (``_sautikit_calls``):
+answered, completed, recording ready; or failed with ``no-answer``. Without it (the default,
+and after ``reset()``) the stand-in stays silent, as most tests want.
+
+Recordings: ``/recordings/<call id>.wav`` plays a short generated tone for any call, standing
+in for the presigned links of ``recording.ready`` (no auth, like a presigned URL);
+``recording_url()`` publishes other bytes under a name of the test's choosing.
 """
 
 from __future__ import annotations
@@ -20,29 +27,57 @@ import secrets
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
+from ._recording import recording_wav
+from ._sautikit_calls import CallScript, Playback
 from ._server import Request, Response, SandboxServer, json_response
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 CALL_FIELDS = {"from", "to", "voice_callback_url", "metadata"}
+GENERATED_RECORDING = re.compile(r"^[A-Za-z0-9_-]{1,64}\.wav$")
 
 
 class SautikitSandbox(SandboxServer):
-    """Sautikit on ``base_url``: placed calls in ``calls``, every request in ``requests``."""
+    """Sautikit on ``base_url``: placed calls in ``calls``, every request in ``requests``,
+    every webhook the stand-in delivered in ``deliveries``."""
 
     def __init__(self, api_key: str = "sandbox-key", host: str = "127.0.0.1", port: int = 0):
         super().__init__(host, port)
         self.api_key = api_key
         self.calls: list[dict] = []
+        self.deliveries: list[dict] = []
         self._placed: dict[str, dict] = {}  # call_id -> the call as the API describes it
         self._recordings: dict[str, bytes] = {}
+        self._script: CallScript | None = None
+        self._webhook_secret = ""
+        self._playbacks: list[Playback] = []
+
+    def play_calls(self, script: CallScript | None = CallScript(), webhook_secret: str = "") -> None:
+        """Play each call placed from now on to its ``voice_callback_url``; ``None`` stops it."""
+        if script is not None and not webhook_secret:
+            raise ValueError("a webhook secret is needed to sign the calls' webhooks")
+        with self._lock:
+            self._script, self._webhook_secret = script, webhook_secret
 
     def reset(self) -> None:
-        """Forget placed calls, the request log, faults and the delay (recordings stay)."""
+        """Forget placed calls, deliveries, the request log, faults, the delay and the call
+        script, and stop calls being played (recordings stay)."""
         with self._lock:
             self.calls.clear()
+            self.deliveries.clear()
             self._placed.clear()
             self.requests.clear()
+            self._script, self._webhook_secret = None, ""
+            playbacks, self._playbacks = self._playbacks, []
+        for playback in playbacks:
+            playback.cancel()
         self._clear_faults()
+
+    def stop(self) -> None:
+        with self._lock:
+            playbacks, self._playbacks = self._playbacks, []
+        for playback in playbacks:
+            playback.cancel()
+        super().stop()
 
     def fail_next(self, status, count=1, body=None, headers=None, path_prefix="/v1/", method=None) -> None:
         super().fail_next(status, count, body, headers, path_prefix, method)
@@ -107,7 +142,21 @@ class SautikitSandbox(SandboxServer):
         with self._lock:
             self.calls.append({**copy.deepcopy(body), "call_id": call["call_id"]})
             self._placed[call["call_id"]] = call
+            if self._script is not None and call["voice_callback_url"]:
+                recording = f"{self.base_url}/recordings/{call['call_id']}.wav"
+                playback = Playback(copy.deepcopy(call), self._script, self._webhook_secret, recording,
+                                    self._played)
+                self._playbacks = [p for p in self._playbacks if p.thread.is_alive()] + [playback]
+                playback.start()
         return json_response(201, call)
+
+    def _played(self, call_id: str, status: str | None, delivery: dict | None) -> None:
+        """A playback's progress: the call's new status, or one webhook delivery attempt."""
+        with self._lock:
+            if status is not None and call_id in self._placed:
+                self._placed[call_id]["status"] = status
+            if delivery is not None:
+                self.deliveries.append({"call_id": call_id, **delivery})
 
     def _show_call(self, call_id: str) -> Response:
         with self._lock:
@@ -117,11 +166,14 @@ class SautikitSandbox(SandboxServer):
     def _recording(self, request: Request) -> Response:
         if request.method not in ("GET", "HEAD"):
             return json_response(405, {"error": "Method not allowed."}, {"Allow": "GET, HEAD"})
+        name = request.path[len("/recordings/"):]
         with self._lock:
-            content = self._recordings.get(request.path[len("/recordings/"):])
-        if content is None:
-            return json_response(404, {"error": "Not found."})
-        return Response(200, content, {"Content-Type": "audio/mpeg"})
+            content = self._recordings.get(name)
+        if content is not None:
+            return Response(200, content, {"Content-Type": "audio/mpeg"})
+        if GENERATED_RECORDING.match(name):
+            return Response(200, recording_wav(), {"Content-Type": "audio/wav"})
+        return json_response(404, {"error": "Not found."})
 
 
 def _call_problem(body: dict) -> tuple[str, str] | None:

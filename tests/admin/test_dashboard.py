@@ -14,10 +14,14 @@ pytestmark = pytest.mark.django_db
 DASHBOARD = "/admin/dashboard/"
 
 
-def call(n, direction, status, days_ago=0, cost=None):
+def call(n, direction, status, days_ago=0, cost=None, answered=None):
+    """A call as its webhooks leave it: answered and completed ones have been answered, unless told."""
     at = timezone.now() - timedelta(days=days_ago)
+    if answered is None:
+        answered = status in ("answered", "completed")
     made = Call.objects.create(call_id=f"CA9{n:03d}", direction=direction, status=status,
-                               from_number="+254712345678", to_number="+254203893800", cost_kes=cost)
+                               from_number="+254712345678", to_number="+254203893800", cost_kes=cost,
+                               answered_at=at + timedelta(seconds=5) if answered else None)
     Call.objects.filter(pk=made.pk).update(started_at=at)
 
 
@@ -73,6 +77,16 @@ def test_dashboard_figures_per_day(month_of_calls):
     assert sorted(figures.callback_seconds) == [600, 1200, 3600]
     assert len(figures.calls_chart.bars) == 6  # today: 3 series; 10 days ago: 2; 29 days ago: 1
     assert {bar["series"] for bar in figures.calls_chart.bars} == {"inbound", "missed", "outbound"}
+
+
+def test_a_ringing_call_is_not_counted_yet_and_one_that_went_to_voicemail_is_missed(month_of_calls):
+    call(20, "inbound", "ringing")  # routed, the agent's phone still ringing
+    call(21, "inbound", "completed", answered=False)  # left a voicemail: nobody answered
+
+    figures = last_days()
+
+    assert (figures.inbound, figures.missed) == (4, 3)
+    assert (figures.days[-1].inbound, figures.days[-1].missed) == (3, 2)
 
 
 def test_dashboard_without_any_call_says_so_rather_than_dividing_by_zero(supervisor_client):

@@ -47,6 +47,17 @@ def test_call_log_shows_duration_kes_cost_ticket_and_recording_link(supervisor_c
     assert "X-Signature" not in strip_tags(page)
 
 
+def test_times_read_the_same_way_in_the_call_log_and_on_the_call_page(supervisor_client, call_log):
+    call = Call.objects.get(call_id="CA400")
+    shown = timezone.localtime(call.started_at).strftime("%Y-%m-%d %H:%M EAT")
+
+    log = supervisor_client.get("/admin/integration/call/").content.decode()
+    detail = supervisor_client.get(f"/admin/integration/call/{call.pk}/change/").content.decode()
+
+    assert cell(row_of(log, "+254712345678"), "when") == shown
+    assert shown in strip_tags(detail)  # Django's own display of started_at
+
+
 def test_call_page_shows_the_recording_as_a_link_only(supervisor_client, call_log):
     call = Call.objects.get(call_id="CA400")
     page = supervisor_client.get(f"/admin/integration/call/{call.pk}/change/").content.decode()

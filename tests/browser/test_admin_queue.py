@@ -1,6 +1,6 @@
 """The supervisor admin in Chromium: the callback queue, the replay action, the dashboard.
 
-Set SAUTIDESK_SCREENSHOTS=docs to refresh docs/admin-queue.png and docs/dashboard.png.
+`scripts/pictures` refreshes docs/admin-queue.png and docs/dashboard.png from these scenes.
 """
 
 import os
@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from agents.models import AgentPhone
 from agents.permissions import ensure_supervisors_group
 from integration.models import Call, Ticket, WebhookEvent
+from tests.browser.screenshots import screenshot
 from tests.factories import signed
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOTS = os.environ.get("SAUTIDESK_SCREENSHOTS")
 
 pytestmark = [
     pytest.mark.browser,
@@ -54,11 +55,6 @@ def supervisor_page(browser, live_server, transactional_db, django_user_model):
     page.wait_for_selector("#content-main")
     yield page
     context.close()
-
-
-def screenshot(page, name):
-    if SCREENSHOTS:
-        page.screenshot(path=str(Path(SCREENSHOTS) / name), full_page=True)
 
 
 def waiting_callback(n, number, minutes_ago, calls=1):
@@ -112,6 +108,27 @@ def test_replay_action_turns_a_failed_event_done(supervisor_page, live_server, p
     assert len(freshdesk.tickets) == 1
 
 
+def test_call_log_shows_every_column_on_a_1280_pixel_screen(supervisor_page, live_server):
+    agent = AgentPhone.objects.create(freshdesk_agent_id=701, name="Otieno Odhiambo", phone="+254711000002")
+    ticket = Ticket.objects.create(freshdesk_id=12345, kind="outbound", requester_number="+254712345678")
+    Call.objects.create(call_id="CAW1", direction="outbound", status="completed", from_number="+254203893800",
+                        to_number="+254712345678", duration_seconds=3725, cost_kes=Decimal("186.25"),
+                        agent=agent, ticket=ticket, recording_url="https://rec.example/CAW1.wav")
+    Call.objects.create(call_id="CAW2", direction="inbound", status="failed", failure_status="no-answer",
+                        from_number="+254712345678", to_number="+254203893800")
+    page = supervisor_page
+
+    page.goto(f"{live_server.url}/admin/integration/call/")
+
+    results = page.locator(".results")
+    assert results.evaluate("e => e.scrollWidth <= e.clientWidth"), "the table scrolls sideways"
+    last = page.locator("#result_list thead th").last
+    assert last.inner_text().strip().lower() == "recording"
+    box = last.bounding_box()
+    assert box["x"] + box["width"] <= 1280
+    assert page.get_by_role("link", name="recording").is_visible()
+
+
 def test_dashboard_draws_its_charts_without_the_internet(supervisor_page, live_server):
     now = timezone.now()
     for day in range(30):
@@ -120,7 +137,8 @@ def test_dashboard_draws_its_charts_without_the_internet(supervisor_page, live_s
             direction = "outbound" if n % 3 == 2 else "inbound"
             call = Call.objects.create(call_id=f"CAD{day}-{n}", direction=direction, status=status,
                                        from_number="+254712345678", to_number="+254203893800",
-                                       cost_kes=Decimal("2.40") if direction == "outbound" else None)
+                                       cost_kes=Decimal("2.40") if direction == "outbound" else None,
+                                       answered_at=now if status == "completed" else None)
             Call.objects.filter(pk=call.pk).update(started_at=now - timedelta(days=day, hours=n))
     for n, minutes in enumerate([12, 25, 40, 55, 90, 180, 30, 18]):
         ticket = Ticket.objects.create(freshdesk_id=5000 + n, kind="callback", requester_number=f"+25471200{n:04d}")

@@ -9,7 +9,6 @@ to them pops up and opens the caller's ticket; a revoked token stops the app.
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
 import requests
@@ -19,10 +18,10 @@ from agents.app_tokens import issue_app_token, revoke
 from agents.models import AppToken
 from integration.models import Call, Ticket
 from tests.browser.conftest import CHROMIUM
+from tests.browser.screenshots import screenshot
 from tests.browser.freshworks import FreshdeskPage, FreshworksProxy
 from tests.factories import signed
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "freshdesk-app.png"
 CALLER = "+254722000111"
 TEMPLATE_HOST = "sautidesk.test"
 
@@ -162,8 +161,7 @@ def test_a_caller_with_open_callbacks_pops_up_with_them(open_freshdesk, agent, l
     expect(sidebar.locator("#incoming-callbacks")).to_contain_text("#77 Missed call from")
     page.wait_for_function("fdkHost.entries('interface').some(e => e.action === 'click')")
     assert interface_calls(page, "click") == [{"id": "ticket", "value": 77}]
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.locator("#cti").screenshot(path=str(SCREENSHOT))
+    screenshot(page, "freshdesk-app.png", selector="#cti")
 
 
 def test_a_revoked_token_stops_the_app(open_freshdesk, agent, sautikit):

@@ -1,21 +1,24 @@
 """The softphone in a real browser: Playwright driving Debian's Chromium against a live server.
 
 What an agent does: log in, open a click-to-call link, see the number in E.164, click
-Call and watch the status; a call routed to them pops up with the caller's ticket.
+Call and watch the status; a call routed to them pops up with the caller's ticket; a call
+the Sautikit stand-in plays back rings, connects and ends on the page.
+`scripts/pictures` refreshes docs/softphone.png from the first scene.
 """
 
 import os
 import re
-from pathlib import Path
+import time
 
 import pytest
 import requests
 
 from integration.models import Call, Ticket
+from integration.sandbox import CallScript
 from tests.browser.conftest import CHROMIUM
-from tests.factories import AGENT_PASSWORD, signed
+from tests.browser.screenshots import screenshot
+from tests.factories import AGENT_PASSWORD, SECRET, signed
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "softphone.png"
 SECRETS = ("sk_test_never_in_pages", "whsec_test_5f2b9c", "fd_test_key")
 CALLER = "+254722000111"
 
@@ -67,8 +70,7 @@ def test_agent_calls_a_customer_and_sees_an_incoming_call(live_server, browser_p
     expect(page.locator("#calls")).to_contain_text("+254712345678")
     expect(page.locator("#calls a[href='https://sautidesk-test.freshdesk.com/a/tickets/123']")).to_have_text("#123")
 
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    screenshot(page, "softphone.png")
 
     # Sautikit reports the call's end: the status line follows.
     call = Call.objects.get(direction="outbound")
@@ -79,6 +81,37 @@ def test_agent_calls_a_customer_and_sees_an_incoming_call(live_server, browser_p
     html = page.content()
     for secret in SECRETS:
         assert secret not in html
+
+
+def test_a_call_the_stand_in_plays_back_rings_connects_and_ends_on_the_page(
+        live_server, browser_page, agent, sautikit, freshdesk, client, settings, run_worker):
+    from playwright.sync_api import expect
+
+    settings.PUBLIC_BASE_URL = live_server.url  # where the placed call's webhooks go
+    sautikit.play_calls(CallScript(ring_seconds=1.0, talk_seconds=3), webhook_secret=SECRET)
+    page = _logged_in(browser_page, live_server, client, agent)
+    page.goto(f"{live_server.url}/softphone/?number=0712345678")
+
+    page.click("#call-button")
+
+    expect(page.locator("#status")).to_have_text("Calling +254712345678: ringing…")
+    expect(page.locator("#status")).to_have_text("Connected to +254712345678.")
+    ended = re.compile(r"^Call to \+254712345678 ended after (\d+)s \(KES (\d+\.\d\d)\)\.$")
+    expect(page.locator("#status")).to_have_text(ended)
+    expect(page.locator("#calls tr").first).to_contain_text("Completed")
+    call = Call.objects.get()
+    assert (call.status, call.duration_seconds, str(call.cost_kes)) == ("completed", 3, "0.15")
+    assert page.locator("#status").text_content() == "Call to +254712345678 ended after 3s (KES 0.15)."
+
+    # Sautikit's webhooks were signed and stored like real ones; the worker writes the notes.
+    deadline = time.monotonic() + 10
+    while not Call.objects.filter(recording_url__endswith=".wav").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    run_worker()
+    ticket = next(iter(freshdesk.tickets.values()))
+    notes = [n["body_text"].strip() for n in freshdesk.notes[ticket["id"]]]
+    assert notes[0] == "Call ended. Duration: 3s. Cost: KES 0.15."
+    assert notes[1].startswith("Call recording (3s, recording charge KES 0.03): listen to the recording.")
 
 
 def test_sautikit_errors_show_on_the_page(live_server, browser_page, agent, sautikit, client):

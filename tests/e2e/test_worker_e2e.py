@@ -7,11 +7,13 @@ from io import StringIO
 
 import pytest
 import requests
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from integration.models import WebhookEvent
+from agents.models import AgentPhone
+from integration.models import Call, RoutingSettings, Ticket, WebhookEvent
+from integration.sandbox import CallScript
 from tests.e2e import processes
 from tests.factories import SECRET, signed
 
@@ -73,7 +75,8 @@ def test_answered_call_with_out_of_order_completion_gets_its_note(stack, freshde
     assert wait_for(lambda: WebhookEvent.objects.filter(status="done").count() == 2, timeout=90)
     ticket = next(iter(freshdesk.tickets.values()))
     notes = freshdesk.notes[ticket["id"]]
-    assert [n["body_text"].strip() for n in notes] == ["Call ended. Duration: 61s. Cost: KES 0.00."]
+    assert [n["body_text"].strip() for n in notes] == [
+        "Call ended. Duration: 61s. Cost: KES 0.00 (inbound calls are free; a recording is charged separately)."]
 
 
 def test_simulated_missed_call_shows_its_ticket(stack, freshdesk):
@@ -83,6 +86,65 @@ def test_simulated_missed_call_shows_its_ticket(stack, freshdesk):
     ticket = next(iter(freshdesk.tickets.values()))
     assert f"Ticket #{ticket['id']}: Missed call from +254712345678: callback required" in out.getvalue()
     assert "call.failed      done" in out.getvalue()
+
+
+@pytest.fixture
+def redis_stack(freshdesk):
+    """The stack on one broker, for the stories (the brokers are compared above)."""
+    env = stack_env(freshdesk, "redis")
+    with processes.worker(env, name="e2e-worker-stories"), processes.web(env) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def wanjiku(django_user_model):
+    RoutingSettings.objects.create(business_hours="24/7")
+    user = django_user_model.objects.create_user("admin", password="pw-stories-1", is_staff=True)
+    return AgentPhone.objects.create(freshdesk_agent_id=101, name="Wanjiku Kamau", phone="+254711000001",
+                                     available=True, user=user)
+
+
+def test_routing_story_plays_the_call_to_its_end(redis_stack, freshdesk, wanjiku):
+    out = StringIO()
+    call_command("simulate_call", "routing", url=redis_stack, secret=SECRET, stdout=out)
+
+    text = out.getvalue()
+    assert "call.routing     → HTTP 200, voice actions:\n" in text
+    assert '  dial      {"to": "+254711000001", "callerId": "+254203893800", "timeout": 25}\n' in text
+    assert "Sautikit dials +254711000001; the agent answers and talks for 64 s." in text
+    call = Call.objects.get()
+    assert (call.status, call.agent, call.duration_seconds) == ("completed", wanjiku, 64)
+    ticket = next(iter(freshdesk.tickets.values()))
+    assert f"Ticket #{ticket['id']}: Inbound call from +254712345678" in text
+    assert len(freshdesk.notes[ticket["id"]]) == 2
+
+
+def test_callback_story_closes_the_callback_through_the_sautikit_stand_in(
+        redis_stack, freshdesk, sautikit, wanjiku, settings):
+    settings.SANDBOX_MODE = True
+    settings.PUBLIC_BASE_URL = redis_stack  # the placed call's voice_callback_url
+    sautikit.play_calls(CallScript(ring_seconds=0.2, talk_seconds=2), webhook_secret=SECRET)
+    out = StringIO()
+
+    call_command("simulate_call", "callback", url=redis_stack, secret=SECRET, stdout=out)
+
+    text = out.getvalue()
+    ticket = Ticket.objects.get(kind="callback")
+    assert f"Ticket #{ticket.freshdesk_id}: Missed call from +254712345678: callback required" in text
+    assert "2. Wanjiku Kamau calls back from the softphone." in text
+    assert (ticket.callback_open, ticket.callback_done_by) == (False, "Wanjiku Kamau")
+    assert f"ticket #{ticket.freshdesk_id} no longer has the callback_needed tag." in text
+    assert freshdesk.tickets[ticket.freshdesk_id]["tags"] == ["sautikit", "missed_call"]
+    assert [d["event"] for d in sautikit.deliveries] == ["call.answered", "call.completed", "recording.ready"]
+    notes = [n["body_text"] for n in freshdesk.notes[ticket.freshdesk_id]]
+    assert any("Callback done: Wanjiku Kamau called back" in n for n in notes)
+
+
+def test_callback_story_refuses_outside_sandbox_mode(settings):
+    settings.SANDBOX_MODE = False
+
+    with pytest.raises(CommandError, match="runs in sandbox mode only"):
+        call_command("simulate_call", "callback", url="http://127.0.0.1:9", secret=SECRET)
 
 
 def test_event_accepted_while_the_broker_is_down_is_processed_by_the_sweep(freshdesk):

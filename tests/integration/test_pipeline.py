@@ -1,6 +1,7 @@
-"""Webhook → worker → Freshdesk stand-in: what a support team sees in Freshdesk (DESIGN §3)."""
+"""Webhook → worker → Freshdesk stand-in: what a support team sees in Freshdesk (contract §3)."""
 
 import json
+import re
 import threading
 
 import pytest
@@ -63,7 +64,8 @@ def test_completed_call_adds_a_private_duration_note(post_webhook, run_worker, f
     notes = notes_of(freshdesk, only_ticket(freshdesk))
     assert len(notes) == 1
     assert notes[0]["private"] is True
-    assert notes[0]["body_text"].strip() == "Call ended. Duration: 95s. Cost: KES 0.00."
+    assert notes[0]["body_text"].strip() == (
+        "Call ended. Duration: 95s. Cost: KES 0.00 (inbound calls are free; a recording is charged separately).")
 
 
 def test_recording_ready_adds_a_private_note_with_the_link(post_webhook, run_worker, freshdesk):
@@ -76,8 +78,8 @@ def test_recording_ready_adds_a_private_note_with_the_link(post_webhook, run_wor
     assert len(notes) == 1
     assert notes[0]["private"] is True
     assert f'href="{url.replace("&", "&amp;")}"' in notes[0]["body"]
-    assert "valid for 7 days" in notes[0]["body_text"]
-    assert "KES 1.00" in notes[0]["body_text"]
+    assert re.search(r"valid for 7 days, until \d{4}-\d\d-\d\d \d\d:\d\d EAT\.", notes[0]["body_text"])
+    assert "(120s, recording charge KES 1.00)" in notes[0]["body_text"]
     assert Call.objects.get().recording_url == url
 
 
@@ -168,7 +170,8 @@ def test_completed_before_answered_still_lands_its_note(post_webhook, run_worker
     run_worker()
 
     notes = notes_of(freshdesk, only_ticket(freshdesk))
-    assert [n["body_text"].strip() for n in notes] == ["Call ended. Duration: 30s. Cost: KES 0.00."]
+    assert [n["body_text"].strip() for n in notes] == [
+        "Call ended. Duration: 30s. Cost: KES 0.00 (inbound calls are free; a recording is charged separately)."]
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"done"}
 
 
@@ -359,7 +362,7 @@ def test_voicemail_after_hours_lands_on_a_callback_ticket(post_webhook, run_work
     assert "callback_needed" in ticket["tags"]
     texts = sorted(n["body_text"] for n in notes_of(freshdesk, ticket))
     assert len(texts) == 2
-    assert texts[1].startswith("Voicemail (30s, KES 0.25): listen to the recording.")
+    assert texts[1].startswith("Voicemail (30s, recording charge KES 0.25): listen to the recording.")
     assert Ticket.objects.get().callback_open is True
 
 

@@ -1,4 +1,4 @@
-"""POST /webhooks/sautikit/: what a caller gets back, and what is stored (DESIGN §3)."""
+"""POST /webhooks/sautikit/: what a caller gets back, and what is stored (contract §3)."""
 
 import json
 import time

@@ -45,12 +45,18 @@ def test_scrape_without_the_token_is_refused(client, settings, headers):
 
     assert response.status_code == 403
     assert b"sautidesk" not in response.content
+    text = response.content.decode()
+    assert "No valid token was sent." in text
+    assert "'Authorization: Bearer <token>'" in text and "sign in to /admin/ as a staff user" in text
 
 
 def test_scrape_is_refused_when_no_token_is_configured(client, settings):
     settings.METRICS_TOKEN = ""
 
-    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 403
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer ")
+
+    assert response.status_code == 403
+    assert "METRICS_TOKEN is not set, so only staff logins may read metrics." in response.content.decode()
 
 
 def test_staff_may_read_metrics_and_other_users_may_not(client, settings):

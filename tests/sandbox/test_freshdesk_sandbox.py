@@ -381,6 +381,33 @@ def test_html_page_lists_tickets_with_their_notes_escaped(fd, api):
     assert "Call ended. Duration: 42s." in page.text
 
 
+def test_page_shows_links_as_links_local_times_and_the_requester_once(fd, api):
+    ticket = api.post(api.url("/api/v2/tickets"), json=phone_ticket(name=f"Caller {CALLER}")).json()
+    api.post(api.url(f"/api/v2/tickets/{ticket['id']}/notes"), json={"body": (
+        '<p>Call recording: <a href="https://rec.example/CA1.wav?sig=a&amp;b=1">listen to the recording</a>.'
+        '<a href="javascript:alert(1)">trap</a><img src=x onerror=alert(1)></p>')})
+
+    page = requests.get(f"{fd.base_url}/_sandbox/").text
+
+    assert ('<a href="https://rec.example/CA1.wav?sig=a&amp;b=1" target="_blank" rel="noopener noreferrer">'
+            "listen to the recording</a>") in page
+    assert "javascript:" not in page and "<img" not in page and "onerror" not in page
+    assert f"<dd>Caller {CALLER}</dd>" in page  # the number is in the name: not twice
+    created = re.search(r"<dt>Created</dt><dd>(.*?)</dd>", page)[1]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d EAT", created)
+    assert "Times in Africa/Nairobi." in page and "Z</" not in page
+
+
+def test_agent_ticket_address_leads_to_the_ticket_on_the_page(fd, api):
+    ticket = api.post(api.url("/api/v2/tickets"), json=phone_ticket()).json()
+
+    response = requests.get(f"{fd.base_url}/a/tickets/{ticket['id']}", allow_redirects=False)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/_sandbox/#ticket-{ticket['id']}"
+    assert f"id='ticket-{ticket['id']}'" in requests.get(f"{fd.base_url}{response.headers['Location']}").text
+
+
 def test_state_endpoint_and_reset(fd, api):
     ticket = api.post(api.url("/api/v2/tickets"), json=phone_ticket()).json()
     api.post(api.url(f"/api/v2/tickets/{ticket['id']}/notes"), json={"body": "hello"})
