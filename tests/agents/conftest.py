@@ -1,15 +1,6 @@
 """Fixtures for the softphone: an agent with a login, and a client logged in as them."""
 
 import pytest
-from django.core.cache import cache
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """The per-user call throttle and the caller-name cache live in the cache: start empty."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

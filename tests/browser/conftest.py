@@ -1,20 +1,11 @@
 """Browser tests: Playwright driving Debian's Chromium against a live server."""
 
 import pytest
-from django.core.cache import cache
 from django.db import connections
 
 from integration.models import RoutingSettings
 
 CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Throttles and the caller-name cache live in the live server's (this process's) cache."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
