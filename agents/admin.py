@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from integration.clients import freshdesk
 from integration.phones import InvalidNumber, to_e164
 
+from . import lockout_admin, outbound_admin  # noqa: F401  (register their ModelAdmins)
 from .models import AgentPhone
 from .sync import sync_agents
 

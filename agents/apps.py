@@ -6,6 +6,8 @@ class AgentsConfig(AppConfig):
     name = "agents"
 
     def ready(self):
+        from . import lockout  # noqa: F401  (logs each login lockout)
+
         post_migrate.connect(_ensure_supervisors_group, sender=self)
 
 
