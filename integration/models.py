@@ -63,6 +63,11 @@ class WebhookEvent(models.Model):
         help_text="Set just before the note is sent to Freshdesk, so that an interrupted "
         "attempt is reconciled instead of adding the note twice.",
     )
+    flag = models.CharField(
+        max_length=255, blank=True,
+        help_text="Part of the event was refused as untrustworthy and the rest processed, e.g. a "
+        "recording link not on Sautikit's hosts. Fix the setting and replay to undo it.",
+    )
 
     class Meta:
         ordering = ["-received_at"]

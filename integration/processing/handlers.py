@@ -144,6 +144,13 @@ def call_completed(row, event, client):
 
 
 def recording_ready(row, event, client):
+    if event.recording_refused:
+        # Flagged, not failed: the event is kept for a supervisor, and the link for no one.
+        _flag(row, f"recording link withheld: {event.recording_refused}")
+        logger.warning("recording link refused", extra={"event_id": row.pk, "call_id": event.call_id,
+                                                        "reason": event.recording_refused})
+        return None
+    _flag(row, "")  # a replay after SAUTIKIT_RECORDING_HOSTS was fixed clears the flag
     call = _call(event)
     if call.direction == Call.Direction.INBOUND:
         ticket = _ticket_for_inbound(call, event, client)
@@ -160,6 +167,10 @@ def recording_ready(row, event, client):
         f"recording</a>. The link is valid for 7 days, until {until}.</p>"
     )
     add_note_once(row, ticket, body, client)
+
+
+def _flag(row, text):
+    WebhookEvent.objects.filter(pk=row.pk).exclude(flag=text).update(flag=text[:255])
 
 
 def _linked_ticket(call, event):
