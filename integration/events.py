@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .phones import normalise
 from .recordings import link_problem
+from .text import one_line
 
 # Every event type Sautikit sends; metrics, the OpenAPI schema and the handlers use this list.
 EVENT_NAMES = ("call.answered", "call.failed", "call.completed", "recording.ready", "call.routing")
@@ -136,7 +137,7 @@ def _agent_id(value):
 
 
 def _caller_name(value):
-    return value.strip()[:100] if isinstance(value, str) else ""
+    return one_line(value)[:100] if isinstance(value, str) else ""
 
 
 def parse_event(payload):
