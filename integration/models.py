@@ -244,5 +244,10 @@ class Heartbeat(models.Model):
     name = models.CharField(max_length=20, primary_key=True, help_text="beat or worker.")
     at = models.DateTimeField(help_text="Last time this process showed a heartbeat.")
 
+    class Meta:
+        # Operations' own right, apart from running the desk: grant it to the people (or give
+        # Prometheus METRICS_TOKEN) who watch the service; being staff is not enough.
+        permissions = [("view_metrics", "Can read the Prometheus metrics at /metrics")]
+
     def __str__(self):
         return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -217,7 +217,8 @@ FRESHDESK_RATE_LIMIT_PER_MINUTE = env.int("FRESHDESK_RATE_LIMIT_PER_MINUTE", def
 READINESS_MAX_PENDING_AGE = env.int("READINESS_MAX_PENDING_AGE", default=300)
 READINESS_MAX_HEARTBEAT_AGE = env.int("READINESS_MAX_HEARTBEAT_AGE", default=120)
 READINESS_BROKER_TIMEOUT = env.float("READINESS_BROKER_TIMEOUT", default=2)
-# Bearer token for /metrics (staff logins may read it too); empty: staff only.
+# Bearer token for /metrics (logins with the view_metrics permission may read it too);
+# empty: only those logins.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Raw webhook payloads (customers' numbers) of finished events are emptied after this.
 WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=90)

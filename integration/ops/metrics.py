@@ -1,4 +1,4 @@
-"""Prometheus metrics, scraped at `/metrics` (bearer METRICS_TOKEN, or a staff login).
+"""Prometheus metrics, scraped at `/metrics` (bearer METRICS_TOKEN, or a login with `view_metrics`).
 
 Two kinds, chosen for what stays correct with several gunicorn and Celery
 processes on several machines:
@@ -148,7 +148,8 @@ def exposition():
 
 
 def _authorised(request):
-    if request.user.is_authenticated and request.user.is_staff:
+    # A permission of its own: queue sizes and Freshdesk errors are not every supervisor's business.
+    if request.user.has_perm("integration.view_metrics"):
         return True
     token = settings.METRICS_TOKEN
     header = request.headers.get("Authorization", "")
@@ -156,7 +157,7 @@ def _authorised(request):
 
 
 def metrics_view(request):
-    """Prometheus scrape endpoint; 403 without the bearer token or a staff login."""
+    """Prometheus scrape endpoint; 403 without the bearer token or the view_metrics permission."""
     if not _authorised(request):
         return HttpResponse("forbidden\n", status=403, content_type="text/plain")
     return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -4,9 +4,11 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from agents.permissions import ensure_supervisors_group
 from integration.models import WebhookEvent
 from tests.factories import signed
 
@@ -53,14 +55,15 @@ def test_scrape_is_refused_when_no_token_is_configured(client, settings):
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 403
 
 
-def test_staff_may_read_metrics_and_other_users_may_not(client, settings):
+def test_only_logins_with_the_metrics_permission_may_read_them(client, settings):
     settings.METRICS_TOKEN = ""
-    user = get_user_model().objects.create_user("agent", password="pw")
+    user = get_user_model().objects.create_user("amina", password="pw", is_staff=True)
+    user.groups.add(ensure_supervisors_group())
     client.force_login(user)
-    assert client.get("/metrics").status_code == 403
+    assert client.get("/metrics").status_code == 403  # staff, even a supervisor, is not enough
 
-    user.is_staff = True
-    user.save()
+    user.user_permissions.add(Permission.objects.get(codename="view_metrics"))
+    client.force_login(get_user_model().objects.get(pk=user.pk))  # a fresh permission cache
     response = client.get("/metrics")
 
     assert response.status_code == 200
