@@ -1,3 +1,4 @@
+from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
@@ -16,3 +17,9 @@ def _ensure_supervisors_group(**kwargs):
     from .permissions import ensure_supervisors_group
 
     ensure_supervisors_group()
+
+
+class LoginLockoutConfig(AxesAppConfig):
+    """django-axes under the name supervisors look for in the admin."""
+
+    verbose_name = "Login lockouts"

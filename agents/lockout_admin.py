@@ -15,6 +15,8 @@ admin.site.unregister(AccessAttempt)
 class LockoutAdmin(AccessAttemptAdmin):
     """Failed logins by username + address; deleting a row is what unlocks that pair."""
 
+    # Who and from where first: the browser string is on the row's page.
+    list_display = ["username", "ip_address", "path_info", "failures_since_start", "status", "attempt_time"]
     actions = ["unlock", *AccessAttemptAdmin.actions]
 
     @admin.action(description="Unlock selected logins", permissions=["delete"])

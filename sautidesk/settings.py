@@ -41,7 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
-    "axes",
+    "agents.apps.LoginLockoutConfig",  # django-axes
     "csp",
     "integration",
     "agents",
