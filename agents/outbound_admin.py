@@ -2,9 +2,8 @@
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpResponseRedirect
-from django.urls import reverse
 
+from integration.admin.common import OneRowAdmin
 from integration.phones import InvalidNumber, to_e164
 
 from .destinations import policy_refusal
@@ -50,7 +49,7 @@ class AllowedNumberAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallingLimits)
-class CallingLimitsAdmin(admin.ModelAdmin):
+class CallingLimitsAdmin(OneRowAdmin, admin.ModelAdmin):
     """One row: the daily caps on outbound spend, which win over the OUTBOUND_DAILY_CAP_* settings."""
 
     fields = ["agent_daily_cap_kes", "company_daily_cap_kes", "in_force"]
@@ -65,17 +64,3 @@ class CallingLimitsAdmin(admin.ModelAdmin):
         return (f"The company has spent {spend.company.text()} {company} today; each agent's cap "
                 f"is {agent}. The dashboard shows each agent's spend.")
 
-    def has_add_permission(self, request):
-        return super().has_add_permission(request) and not CallingLimits.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        """Straight to the one row (or to adding it): a list of one is noise."""
-        row = CallingLimits.objects.order_by("pk").first()
-        if row is not None and self.has_view_or_change_permission(request, row):
-            return HttpResponseRedirect(reverse("admin:agents_callinglimits_change", args=[row.pk]))
-        if row is None and self.has_add_permission(request):
-            return HttpResponseRedirect(reverse("admin:agents_callinglimits_add"))
-        return super().changelist_view(request, extra_context)
