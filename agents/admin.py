@@ -14,6 +14,7 @@ from integration.clients import freshdesk
 from integration.phones import InvalidNumber, to_e164
 from integration.timefmt import local_text
 
+from . import lockout_admin, outbound_admin  # noqa: F401  (register their ModelAdmins)
 from .models import AgentPhone
 from .sync import sync_agents
 
@@ -69,7 +70,7 @@ class AgentPhoneAdmin(admin.ModelAdmin):
         if agent.dial_number:
             source = "" if agent.phone else " (from Freshdesk)"
             return f"{agent.dial_number}{source}"
-        return format_html('<strong style="color:var(--error-fg)">{}</strong>',
+        return format_html("<strong>{}</strong>",
                            "No phone: routing cannot reach this agent")
 
     @admin.display(description="availability as of", ordering="availability_updated_at")

@@ -9,7 +9,6 @@ from django.db.models import Q
 from rest_framework import status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from integration.models import Call
@@ -17,6 +16,7 @@ from integration.models import Call
 from .calls import CallNotPlaced, NotAnAgent, active_agent, place_call
 from .screenpop import pop_for
 from .serializers import PlaceCallSerializer, call_json
+from .throttles import SharedRateThrottle
 
 RECENT_CALLS = 10
 
@@ -29,11 +29,12 @@ class IsActiveAgent(BasePermission):
         return active_agent(request.user) is not None
 
 
-class PlaceCallThrottle(UserRateThrottle):
+class PlaceCallThrottle(SharedRateThrottle):
     """Per user: far above what an agent dials by hand, low enough to stop a runaway script."""
 
     scope = "softphone_calls"
-    rate = "10/min"
+    limit = 10
+    period = 60
 
 
 def recent_calls(user, agent):

@@ -3,6 +3,10 @@
     placed = place_call(request.user, "0712 345 678", ticket_id=123)
     placed.call, placed.duplicate
 
+Before anything else, the destination policy (agents/destinations.py) and the daily spend
+caps (agents/spend.py) may refuse the call: every outbound path comes through here, so
+nothing reaches Sautikit without passing them.
+
 A double click must never ring the customer twice, and two clicks can arrive on
 two web processes at once. So placing runs in three steps:
 
@@ -37,6 +41,9 @@ from integration.clients import sautikit
 from integration.models import Call, Ticket
 from integration.processing.tickets import link_ticket
 
+from .destinations import refusal_for
+from .spend import OverCap, check_caps
+
 logger = logging.getLogger(__name__)
 
 PENDING_PREFIX = "pending:"
@@ -53,7 +60,8 @@ class NotAnAgent(Exception):
 
 
 class CallNotPlaced(Exception):
-    """Sautikit did not place the call; `message` is fit for the agent, `http_status` for the API."""
+    """The call was not placed (refused here, or by Sautikit); `message` is fit for the agent,
+    `http_status` for the API."""
 
     def __init__(self, message, http_status):
         super().__init__(message)
@@ -82,9 +90,18 @@ def place_call(user, to, ticket_id=None, request_id=""):
     agent = active_agent(user)
     if agent is None:
         raise NotAnAgent("Your login is not linked to an active agent.")
-    pending, duplicate = _claim(agent, user, to, ticket_id)
-    log = {"agent_id": agent.freshdesk_agent_id, "user_id": user.pk, "request_id": request_id,
-           "call_pk": pending.pk}
+    log = {"agent_id": agent.freshdesk_agent_id, "user_id": user.pk, "request_id": request_id}
+    refusal = refusal_for(to)
+    if refusal is not None:
+        logger.warning("outbound call refused by the destination policy",
+                       extra={**log, "reason": refusal.reason, "to": _masked(to)})
+        raise CallNotPlaced(refusal.message, 403)
+    try:
+        pending, duplicate = _claim(agent, user, to, ticket_id)
+    except OverCap as err:
+        logger.warning("outbound call refused by the daily cap", extra={**log, "cap": err.scope})
+        raise CallNotPlaced(err.message, 403) from err
+    log["call_pk"] = pending.pk
     if duplicate:
         logger.info("outbound call duplicate click", extra={**log, "call_id": pending.call_id})
         return Placed(pending, True)
@@ -120,6 +137,8 @@ def _claim(agent, user, to, ticket_id):
         for call in recent:
             if is_pending(call) or call.started_at >= now - DUPLICATE_WINDOW:
                 return call, True
+        # Under the agent's row lock, so two clicks of one agent cannot both pass the cap.
+        check_caps(agent, now)
         ticket = None
         if ticket_id is None:
             ticket = Ticket.objects.oldest_open_callback(to)
@@ -132,6 +151,11 @@ def _claim(agent, user, to, ticket_id):
         # The agent called from a ticket: log the call there, even if SautiDesk did not create it.
         pending.ticket = link_ticket(pending.pk, ticket_id, to)
     return pending, False
+
+
+def _masked(number):
+    """The number with its last digits hidden: enough to see the range an attempt aimed at."""
+    return number[:-4] + "****" if len(number) > 8 else "****"
 
 
 def _send(agent, to, ticket_id):

@@ -1,6 +1,7 @@
 """Agents: who answers calls, on which phone, and whether Freshdesk says they are available."""
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 
 
@@ -89,3 +90,50 @@ class AppToken(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+
+class AllowedNumber(models.Model):
+    """A number supervisors allow the softphone to call although the destination policy would not.
+
+    For the rare legitimate exception (a customer on a ship's satellite phone, a partner
+    abroad): only this exact number, never a range. See agents/destinations.py.
+    """
+
+    number = models.CharField(max_length=32, unique=True, help_text="E.164, e.g. +870772111111.")
+    reason = models.CharField(max_length=200, help_text="Why calls to it are needed; shown to supervisors.")
+    added_by = models.CharField(max_length=150, blank=True, help_text="Supervisor who allowed it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self):
+        return f"{self.number} ({self.reason})"
+
+
+class CallingLimits(models.Model):
+    """Supervisor-editable daily caps on outbound spend; a single row, which wins over the settings.
+
+    An empty field falls back to its OUTBOUND_DAILY_CAP_* setting. See agents/spend.py for how
+    today's spend is counted.
+    """
+
+    agent_daily_cap_kes = models.DecimalField(
+        "daily cap per agent (KES)", max_digits=10, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Most one agent's outbound calls may cost in a day (Nairobi time); a call that "
+        "would start past it is refused. Empty: the OUTBOUND_DAILY_CAP_AGENT_KES setting. 0: no cap.",
+    )
+    company_daily_cap_kes = models.DecimalField(
+        "daily cap for the company (KES)", max_digits=10, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Most all outbound calls together may cost in a day (Nairobi time). Empty: the "
+        "OUTBOUND_DAILY_CAP_COMPANY_KES setting. 0: no cap.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "calling limits"
+
+    def __str__(self):
+        return "Calling limits"

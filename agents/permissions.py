@@ -21,6 +21,10 @@ SUPERVISOR_PERMISSIONS = [
     ("integration", "ticket", ("view", "change")),
     ("integration", "routingsettings", ("view", "change", "add")),
     ("agents", "agentphone", ("view", "change", "add", "delete")),
+    ("agents", "allowednumber", ("view", "change", "add", "delete")),
+    ("agents", "callinglimits", ("view", "change", "add")),
+    # Deleting an access attempt is how a locked-out login is unlocked.
+    ("axes", "accessattempt", ("view", "delete")),
 ]
 
 

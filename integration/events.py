@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 
 from .phones import normalise
+from .recordings import link_problem
+from .text import one_line
 
 # Every event type Sautikit sends; metrics, the OpenAPI schema and the handlers use this list.
 EVENT_NAMES = ("call.answered", "call.failed", "call.completed", "recording.ready", "call.routing")
@@ -33,6 +35,8 @@ class SautikitEvent:
 
     `ticket_id`, `agent_id` and `caller_name` come from `metadata` (echoed by Sautikit
     from the call we placed); a value of the wrong shape there reads as absent.
+    A recording_url that is not Sautikit's (integration.recordings) reads as absent too,
+    and `recording_refused` says why.
     """
 
     event: str
@@ -46,6 +50,7 @@ class SautikitEvent:
     duration_seconds: int | None = None
     recording_url: str = ""
     recording_duration_seconds: int | None = None
+    recording_refused: str = ""
     ticket_id: int | None = None
     agent_id: int | None = None
     caller_name: str = ""
@@ -132,7 +137,7 @@ def _agent_id(value):
 
 
 def _caller_name(value):
-    return value.strip()[:100] if isinstance(value, str) else ""
+    return one_line(value)[:100] if isinstance(value, str) else ""
 
 
 def parse_event(payload):
@@ -147,6 +152,10 @@ def parse_event(payload):
     recording_url = _text(payload, "recording_url", 2000)
     if recording_url and not recording_url.startswith(("https://", "http://")):
         raise InvalidEvent("recording_url must be an http(s) URL")
+    # Not a 400: Sautikit would retry the delivery for ever. The event is kept, without the link.
+    recording_refused = (link_problem(recording_url) or "") if recording_url else ""
+    if recording_refused:
+        recording_url = ""
     metadata = payload.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise InvalidEvent("metadata must be an object")
@@ -159,6 +168,7 @@ def parse_event(payload):
         duration_seconds=_seconds(payload, "duration_seconds"),
         recording_url=recording_url,
         recording_duration_seconds=_seconds(payload, "recording_duration_seconds"),
+        recording_refused=recording_refused,
         ticket_id=_ticket_id(metadata.get("freshdesk_ticket_id")),
         agent_id=_agent_id(metadata.get("agent_id")),
         caller_name=_caller_name(metadata.get("caller_name")),

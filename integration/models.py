@@ -63,6 +63,11 @@ class WebhookEvent(models.Model):
         help_text="Set just before the note is sent to Freshdesk, so that an interrupted "
         "attempt is reconciled instead of adding the note twice.",
     )
+    flag = models.CharField(
+        max_length=255, blank=True,
+        help_text="Part of the event was refused as untrustworthy and the rest processed, e.g. a "
+        "recording link not on Sautikit's hosts. Fix the setting and replay to undo it.",
+    )
 
     class Meta:
         ordering = ["-received_at"]
@@ -240,6 +245,11 @@ class Heartbeat(models.Model):
 
     name = models.CharField(max_length=20, primary_key=True, help_text="beat or worker.")
     at = models.DateTimeField(help_text="Last time this process showed a heartbeat.")
+
+    class Meta:
+        # Operations' own right, apart from running the desk: grant it to the people (or give
+        # Prometheus METRICS_TOKEN) who watch the service; being staff is not enough.
+        permissions = [("view_metrics", "Can read the Prometheus metrics at /metrics")]
 
     def __str__(self):
         return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

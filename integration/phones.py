@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from .text import one_line
+
 DEFAULT_REGION = "KE"
 
 
@@ -48,4 +50,4 @@ def normalise(text):
     try:
         return Number(to_e164(text), True)
     except InvalidNumber:
-        return Number(str(text).strip()[:32], False)
+        return Number(one_line(str(text))[:32], False)

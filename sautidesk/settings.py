@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -21,8 +22,10 @@ environ.Env.read_env(BASE_DIR / ".env")
 # --- Django ---------------------------------------------------------------------------
 
 DEBUG = env.bool("DEBUG", default=False)
-# No default key in production: an unset SECRET_KEY is reported by the deploy check.
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-key-set-SECRET_KEY-in-production")
+# Only sandbox mode and DEBUG may run on this known key: anywhere else an unset SECRET_KEY is
+# a `manage.py check` error naming it (integration/ops/checks.py), and so stops `migrate`.
+INSECURE_SECRET_KEY = "insecure-sandbox-key-set-SECRET_KEY-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default="") or INSECURE_SECRET_KEY
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -36,6 +39,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "agents.apps.LoginLockoutConfig",  # django-axes
+    "csp",
     "integration",
     "agents",
 ]
@@ -49,6 +54,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sautidesk.urls"
@@ -102,9 +110,26 @@ STORAGES = {
 LOGIN_URL = "/softphone/login/"
 LOGIN_REDIRECT_URL = "/softphone/"
 
+# Password guessing (docs/security.md): django-axes counts failed logins on /admin/login/ and
+# /softphone/login/ by username + client address; at the limit that pair is locked out until
+# the cool-off passes or a supervisor unlocks it (Admin → Access attempts).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+_lockout_minutes = env.int("LOGIN_LOCKOUT_MINUTES", default=30)  # 0: until a supervisor unlocks
+AXES_COOLOFF_TIME = timedelta(minutes=_lockout_minutes) if _lockout_minutes > 0 else None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "agents.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "agents.lockout.locked_out"
+
 # TLS normally ends at the reverse proxy: only act on it when told to.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-if env.bool("TRUST_PROXY_HEADERS", default=False):
+# Also makes the login lockout read the client's address from X-Forwarded-For (agents/lockout.py).
+TRUST_PROXY_HEADERS = env.bool("TRUST_PROXY_HEADERS", default=False)
+if TRUST_PROXY_HEADERS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
 # HSTS is sent only over HTTPS; start low (e.g. 3600) and raise to 31536000 once TLS is settled.
@@ -113,6 +138,22 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Our pages load nothing from elsewhere: scripts and styles come from this site, or are inline
+# with the request's nonce (`<script nonce="{{ request.csp_nonce }}">`); no inline handlers,
+# no style="" attributes. An injected <script> or style does not run.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
@@ -144,6 +185,9 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
 # scripts/run writes it into .env, with the stand-ins' URLs and keys, on a machine with no
 # credentials, so that every manage.py command, in any terminal, runs in the same mode.
 SANDBOX_MODE = env.bool("SANDBOX_MODE", default=False)
+# Hosts besides SAUTIKIT_API_URL's that may serve recording links (https only); ".example.com"
+# also allows its subdomains. Any other recording_url is kept out of notes and flagged.
+SAUTIKIT_RECORDING_HOSTS = env.list("SAUTIKIT_RECORDING_HOSTS", default=[])
 BUSINESS_HOURS = env.str("BUSINESS_HOURS", default="mon-fri 08:00-18:00")
 
 # A missed call from a number whose callback ticket is open, and was opened within this
@@ -157,6 +201,16 @@ SAUTIKIT_WEBHOOK_MAX_BYTES = 64 * 1024
 FRESHDESK_TIMEOUT = (3.05, env.float("FRESHDESK_READ_TIMEOUT", default=10))
 SAUTIKIT_TIMEOUT = (3.05, env.float("SAUTIKIT_READ_TIMEOUT", default=10))
 
+# --- Outbound calls: where to and how much (docs/security.md) ---------------------------
+
+# ISO 3166 codes of the countries the softphone may call; special-tariff and satellite
+# numbers are refused whatever the country (agents/destinations.py).
+OUTBOUND_COUNTRIES = env.list("OUTBOUND_COUNTRIES", default=["KE"])
+# Daily caps on outbound spend in KES, Nairobi day (agents/spend.py); supervisors' values in
+# Admin → Calling limits win. 0: no cap.
+OUTBOUND_DAILY_CAP_AGENT_KES = env.float("OUTBOUND_DAILY_CAP_AGENT_KES", default=1000)
+OUTBOUND_DAILY_CAP_COMPANY_KES = env.float("OUTBOUND_DAILY_CAP_COMPANY_KES", default=10000)
+
 # Requests a minute that all workers together send to Freshdesk (0: no budget of our own,
 # only Freshdesk's 429s). Set it a little under the plan's limit (Growth 200, Pro 400).
 FRESHDESK_RATE_LIMIT_PER_MINUTE = env.int("FRESHDESK_RATE_LIMIT_PER_MINUTE", default=0)
@@ -167,7 +221,8 @@ FRESHDESK_RATE_LIMIT_PER_MINUTE = env.int("FRESHDESK_RATE_LIMIT_PER_MINUTE", def
 READINESS_MAX_PENDING_AGE = env.int("READINESS_MAX_PENDING_AGE", default=300)
 READINESS_MAX_HEARTBEAT_AGE = env.int("READINESS_MAX_HEARTBEAT_AGE", default=120)
 READINESS_BROKER_TIMEOUT = env.float("READINESS_BROKER_TIMEOUT", default=2)
-# Bearer token for /metrics (staff logins may read it too); empty: staff only.
+# Bearer token for /metrics (logins with the view_metrics permission may read it too);
+# empty: only those logins.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Raw webhook payloads (customers' numbers) of finished events are emptied after this.
 WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=90)
@@ -203,6 +258,21 @@ FRESHDESK_RATE_LIMIT_STORAGE = env.str(
     "FRESHDESK_RATE_LIMIT_STORAGE",
     default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "memory://",
 )
+
+# The cache holds per-user limits (the call throttle), so it must be one that every web
+# process shares: Redis whenever there is a Redis URL (CACHE_URL, else a Redis broker's).
+# Without one it is each process's memory, fine for sandbox mode and tests only (a system
+# check says so). SautiDesk never clears it: on a shared Redis database that would flush
+# the broker's queues too.
+CACHE_URL = env.str(
+    "CACHE_URL",
+    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "locmemcache://",
+)
+CACHES = {"default": environ.Env.cache_url_config(CACHE_URL)}
+CACHES["default"]["KEY_PREFIX"] = "sautidesk"
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A Redis outage must not hang a request: the throttle then lets calls through (and logs).
+    CACHES["default"].setdefault("OPTIONS", {}).update(socket_connect_timeout=1, socket_timeout=1)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -260,5 +330,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Requests' own debug lines would print full (presigned) URLs.
         "urllib3": {"level": "WARNING"},
+        # django-axes logs every login in its own format; agents.lockout logs the lockouts.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -24,6 +24,8 @@ TEST_ENV = {
     "SAUTIKIT_API_KEY": "sk_test_never_in_pages",
     "SAUTIKIT_API_URL": "http://127.0.0.1:9/",
     "SAUTIKIT_FROM_NUMBER": "+254203893800",
+    # Where the tests' recording links live; any other host is refused (integration/recordings.py).
+    "SAUTIKIT_RECORDING_HOSTS": ".sautikit.example",
     "FRESHDESK_DOMAIN": "sautidesk-test.freshdesk.com",
     "FRESHDESK_API_KEY": "fd_test_key",
     "FRESHDESK_BASE_URL": "http://127.0.0.1:9",

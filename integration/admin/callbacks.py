@@ -153,7 +153,7 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.display(description="call back")
     def call_back(self, ticket):
         query = urlencode({"number": ticket.requester_number, "ticket": ticket.freshdesk_id})
-        return format_html('<a class="button" style="white-space:nowrap" href="{}?{}" '
+        return format_html('<a class="button" href="{}?{}" '
                            'aria-label="Call {}">Call back</a>',
                            SOFTPHONE_URL, query, ticket.requester_number)
 

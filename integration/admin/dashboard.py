@@ -20,6 +20,8 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from agents import spend
+
 from ..models import Call, Ticket
 from .common import duration_text
 
@@ -200,4 +202,6 @@ def dashboard(request):
         "callback_median": duration_text(figures.callback_median),
         "callback_p90": duration_text(figures.callback_p90),
         "spend": f"KES {figures.spend_kes:,.2f}",
+        "spend_today": spend.today(),
+        "in_progress_minutes": spend.IN_PROGRESS_MINUTES,
     })

@@ -23,16 +23,31 @@ def _redact(payload):
     return payload
 
 
+class FlaggedFilter(admin.SimpleListFilter):
+    title = "flagged"
+    parameter_name = "flagged"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Flagged: part refused as untrustworthy"), ("no", "Not flagged")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(flag="")
+        if self.value() == "no":
+            return queryset.filter(flag="")
+        return queryset
+
+
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin):
     list_display = ["pk", "event", "call_id", "status", "attempts", "received_at", "processed_at",
-                    "error_summary"]
-    list_filter = ["status", "event", "received_at"]
+                    "error_summary", "flag"]
+    list_filter = ["status", FlaggedFilter, "event", "received_at"]
     search_fields = ["=call_id"]
     list_per_page = 100
     actions = ["replay_events"]
     fields = ["event", "call_id", "status", "attempts", "received_at", "processed_at",
-              "next_attempt_at", "freshdesk_note_id", "last_error", "payload"]
+              "next_attempt_at", "freshdesk_note_id", "last_error", "flag", "payload"]
     readonly_fields = fields
     change_form_template = "admin/integration/webhookevent/change_form.html"
 

@@ -2,11 +2,10 @@
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpResponseRedirect
-from django.urls import reverse
 
 from ..models import RoutingSettings
 from ..routing.business_hours import InvalidSchedule, parse_holidays, parse_hours
+from .common import OneRowAdmin
 
 
 class RoutingSettingsForm(forms.ModelForm):
@@ -34,7 +33,7 @@ class RoutingSettingsForm(forms.ModelForm):
 
 
 @admin.register(RoutingSettings)
-class RoutingSettingsAdmin(admin.ModelAdmin):
+class RoutingSettingsAdmin(OneRowAdmin, admin.ModelAdmin):
     """One row: what callers hear and when calls go to agents. It wins over BUSINESS_HOURS."""
 
     form = RoutingSettingsForm
@@ -49,17 +48,3 @@ class RoutingSettingsAdmin(admin.ModelAdmin):
                                           "busy_message", "busy_action"]}),
     ]
 
-    def has_add_permission(self, request):
-        return super().has_add_permission(request) and not RoutingSettings.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        """Straight to the one row (or to adding it): a list of one is noise."""
-        row = RoutingSettings.objects.order_by("pk").first()
-        if row is not None and self.has_view_or_change_permission(request, row):
-            return HttpResponseRedirect(reverse("admin:integration_routingsettings_change", args=[row.pk]))
-        if row is None and self.has_add_permission(request):
-            return HttpResponseRedirect(reverse("admin:integration_routingsettings_add"))
-        return super().changelist_view(request, extra_context)

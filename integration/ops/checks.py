@@ -61,3 +61,36 @@ def not_in_sandbox_mode(app_configs, **kwargs):
                   hint="Remove the sandbox lines that ./scripts/run wrote into .env and set your real "
                        "credentials (see .env.example).",
                   id="sautidesk.E013")]
+
+
+def _production():
+    """Sandbox mode (SANDBOX_MODE=on, written by ./scripts/run) and DEBUG allow throwaway settings."""
+    return not (settings.SANDBOX_MODE or settings.DEBUG)
+
+
+@register()
+def secret_key_set(app_configs, **kwargs):
+    """Sessions and CSRF tokens signed with a key published in our source could be forged."""
+    if _production() and settings.SECRET_KEY in ("", settings.INSECURE_SECRET_KEY):
+        return [Error(
+            "SECRET_KEY is not set: logins and CSRF tokens would be signed with a key anyone can "
+            "read in SautiDesk's source, so anyone could forge a session.",
+            hint='Set SECRET_KEY to a long random value: python -c "import secrets; '
+                 'print(secrets.token_urlsafe(50))". Only sandbox mode (SANDBOX_MODE=on) runs without one.',
+            id="sautidesk.E020",
+        )]
+    return []
+
+
+@register()
+def cache_shared(app_configs, **kwargs):
+    """The call throttle counts in the cache: per process, it allows the limit once per process."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    if _production() and backend.rsplit(".", 1)[-1] in ("LocMemCache", "DummyCache"):
+        return [Warning(
+            "The cache is each process's own memory (no CACHE_URL, and the broker is not Redis): "
+            "the per-user call limit is counted by each web process separately.",
+            hint="Set CACHE_URL to a Redis every web process reaches, e.g. redis://127.0.0.1:6379/2.",
+            id="sautidesk.W021",
+        )]
+    return []

@@ -1,4 +1,4 @@
-"""Prometheus metrics, scraped at `/metrics` (bearer METRICS_TOKEN, or a staff login).
+"""Prometheus metrics, scraped at `/metrics` (bearer METRICS_TOKEN, or a login with `view_metrics`).
 
 Two kinds, chosen for what stays correct with several gunicorn and Celery
 processes on several machines:
@@ -148,7 +148,8 @@ def exposition():
 
 
 def _authorised(request):
-    if request.user.is_authenticated and request.user.is_staff:
+    # A permission of its own: queue sizes and Freshdesk errors are not every supervisor's business.
+    if request.user.has_perm("integration.view_metrics"):
         return True
     token = settings.METRICS_TOKEN
     header = request.headers.get("Authorization", "")
@@ -158,21 +159,23 @@ def _authorised(request):
 def _refusal(request):
     """Why the scrape was refused and how to get in: whoever meets this page is setting it up."""
     if request.user.is_authenticated:
-        who = f"Your login ({request.user.get_username()}) is not staff."
+        who = f"Your login ({request.user.get_username()}) lacks the \"Can read the Prometheus metrics\" permission."
     elif settings.METRICS_TOKEN:
         who = "No valid token was sent."
     else:
-        who = "METRICS_TOKEN is not set, so only staff logins may read metrics."
+        who = "METRICS_TOKEN is not set, so only logins with the view_metrics permission may read metrics."
     return (f"Forbidden. {who}\n\n"
             "/metrics is for Prometheus. Either\n"
             "  - send the token that METRICS_TOKEN holds: 'Authorization: Bearer <token>'\n"
             "    (Prometheus: authorization: {credentials_file: ...} in the scrape config), or\n"
-            "  - sign in to /admin/ as a staff user and open /metrics in the same browser.\n"
+            "  - sign in to /admin/ as a user with the \"Can read the Prometheus metrics\" permission\n"
+            "    (integration.view_metrics; superusers have it) and open /metrics in the same browser.\n"
             "See docs/deploy.md, \"/metrics - Prometheus\".\n")
 
 
 def metrics_view(request):
-    """Prometheus scrape endpoint; 403, saying how to get in, without the bearer token or a staff login."""
+    """Prometheus scrape endpoint; 403, saying how to get in, without the bearer token or the
+    view_metrics permission."""
     if not _authorised(request):
         return HttpResponse(_refusal(request), status=403, content_type="text/plain; charset=utf-8")
     return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)

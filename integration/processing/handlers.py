@@ -4,6 +4,9 @@ Every handler takes the stored event row, the parsed event and a Freshdesk
 client, and may run more than once for the same event: tickets go through
 `ensure_ticket` and notes through `add_note_once`, which make a repeat a no-op.
 A handler returns None (done) or `WebhookEvent.Status.IGNORED`.
+
+Ticket subjects and requester names are built from webhook text, so they go through
+`one_line` (no NUL, escape sequences, line breaks or bidi overrides) on their way to Freshdesk.
 """
 
 import logging
@@ -17,6 +20,7 @@ from django.utils.html import escape
 from ..models import Call, Ticket, WebhookEvent
 from ..pricing import recording_cost
 from ..timefmt import local_text
+from ..text import one_line
 from .callbacks import close_callback
 from .notes import add_note_once
 from .tickets import ensure_ticket, link_ticket
@@ -43,8 +47,7 @@ def _event_time(event):
 
 def _requester_name(event, number):
     """Freshdesk wants a name with a phone-only requester; Sautikit may pass one in metadata."""
-    return event.caller_name or f"Caller {number}"
-
+    return one_line(event.caller_name or f"Caller {number}")
 
 def _call(event):
     return Call.objects.select_related("ticket", "agent").get(call_id=event.call_id)
@@ -60,8 +63,8 @@ def call_answered(row, event, client):
         f"<p>Inbound call from {escape(call.from_number)} to {escape(call.to_number)}, "
         f"answered {_local(_event_time(event))}.</p><p>Sautikit call ID: {escape(call.call_id)}</p>"
     )
-    ensure_ticket(call.pk, Ticket.Kind.INBOUND, f"Inbound call from {call.from_number}", description,
-                  TAGS_INBOUND, _requester_name(event, call.from_number), client)
+    ensure_ticket(call.pk, Ticket.Kind.INBOUND, one_line(f"Inbound call from {call.from_number}"),
+                  description, TAGS_INBOUND, _requester_name(event, call.from_number), client)
 
 
 def call_failed(row, event, client):
@@ -94,7 +97,7 @@ def _ensure_callback_ticket(call, event, client, detail):
         f"<p>Please call the customer back.</p><p>Sautikit call ID: {escape(call.call_id)}</p>"
     )
     return ensure_ticket(call.pk, Ticket.Kind.CALLBACK,
-                         f"Missed call from {call.from_number}: callback required", description,
+                         one_line(f"Missed call from {call.from_number}: callback required"), description,
                          TAGS_MISSED, _requester_name(event, call.from_number), client)
 
 
@@ -133,10 +136,10 @@ def call_completed(row, event, client):
     ticket = call.ticket or _linked_ticket(call, event) or Ticket.objects.oldest_open_callback(call.to_number)
     if ticket is None:
         ticket = ensure_ticket(
-            call.pk, Ticket.Kind.OUTBOUND, f"Outbound call to {call.to_number}",
+            call.pk, Ticket.Kind.OUTBOUND, one_line(f"Outbound call to {call.to_number}"),
             f"<p>Outbound call to {escape(call.to_number)}.</p>"
             f"<p>Sautikit call ID: {escape(call.call_id)}</p>",
-            TAGS_OUTBOUND, f"Customer {call.to_number}", client,
+            TAGS_OUTBOUND, one_line(f"Customer {call.to_number}"), client,
         )
     elif not call.ticket_id:
         ticket = link_ticket(call.pk, ticket.freshdesk_id, call.to_number)
@@ -150,6 +153,13 @@ def call_completed(row, event, client):
 
 
 def recording_ready(row, event, client):
+    if event.recording_refused:
+        # Flagged, not failed: the event is kept for a supervisor, and the link for no one.
+        _flag(row, f"recording link withheld: {event.recording_refused}")
+        logger.warning("recording link refused", extra={"event_id": row.pk, "call_id": event.call_id,
+                                                        "reason": event.recording_refused})
+        return None
+    _flag(row, "")  # a replay after SAUTIKIT_RECORDING_HOSTS was fixed clears the flag
     call = _call(event)
     if call.direction == Call.Direction.INBOUND:
         ticket = _ticket_for_inbound(call, event, client)
@@ -166,6 +176,10 @@ def recording_ready(row, event, client):
         f"recording</a>. The link is valid for 7 days, until {until}.</p>"
     )
     add_note_once(row, ticket, body, client)
+
+
+def _flag(row, text):
+    WebhookEvent.objects.filter(pk=row.pk).exclude(flag=text).update(flag=text[:255])
 
 
 def _linked_ticket(call, event):

@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from agents.models import AgentPhone
 from agents.permissions import SUPERVISORS
@@ -23,7 +24,8 @@ def test_creates_a_superuser_whose_printed_password_works_and_links_the_agent(dj
     output = run("--agent", "101")
 
     username, password = re.search(r"Supervisor login created: (\S+) / (\S+)", output).groups()
-    user = authenticate(username=username, password=password)
+    # As the admin's login form does: with the request, which the lockout backend requires.
+    user = authenticate(RequestFactory().post("/admin/login/"), username=username, password=password)
     assert user is not None and user.is_superuser and user.is_staff and username == "admin"
     assert list(user.groups.values_list("name", flat=True)) == [SUPERVISORS]
     agent = AgentPhone.objects.get(freshdesk_agent_id=101)

@@ -1,5 +1,7 @@
 """manage.py doctor and check: every misconfiguration is named, with what to do."""
 
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
@@ -8,8 +10,6 @@ pytestmark = pytest.mark.django_db
 
 
 def doctor():
-    from io import StringIO
-
     out = StringIO()
     try:
         call_command("doctor", stdout=out)
@@ -68,3 +68,17 @@ def test_check_names_unreadable_business_hours(settings):
 
     with pytest.raises(SystemCheckError, match="BUSINESS_HOURS cannot be read"):
         call_command("check")
+
+
+def test_check_warns_when_limits_would_be_counted_per_process(settings):
+    """Only sandbox mode and tests may keep per-user limits in each process's memory."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    out = StringIO()
+    call_command("check", stdout=out, stderr=out)
+    assert "sautidesk.W021" in out.getvalue()
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:6379/2"}}
+    out = StringIO()
+    call_command("check", stdout=out, stderr=out)
+    assert "sautidesk.W021" not in out.getvalue()

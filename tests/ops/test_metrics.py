@@ -4,9 +4,11 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from agents.permissions import ensure_supervisors_group
 from integration.models import WebhookEvent
 from tests.factories import signed
 
@@ -47,7 +49,8 @@ def test_scrape_without_the_token_is_refused(client, settings, headers):
     assert b"sautidesk" not in response.content
     text = response.content.decode()
     assert "No valid token was sent." in text
-    assert "'Authorization: Bearer <token>'" in text and "sign in to /admin/ as a staff user" in text
+    assert "'Authorization: Bearer <token>'" in text
+    assert 'sign in to /admin/ as a user with the "Can read the Prometheus metrics" permission' in text
 
 
 def test_scrape_is_refused_when_no_token_is_configured(client, settings):
@@ -56,17 +59,19 @@ def test_scrape_is_refused_when_no_token_is_configured(client, settings):
     response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer ")
 
     assert response.status_code == 403
-    assert "METRICS_TOKEN is not set, so only staff logins may read metrics." in response.content.decode()
+    assert ("METRICS_TOKEN is not set, so only logins with the view_metrics permission may read "
+            "metrics.") in response.content.decode()
 
 
-def test_staff_may_read_metrics_and_other_users_may_not(client, settings):
+def test_only_logins_with_the_metrics_permission_may_read_them(client, settings):
     settings.METRICS_TOKEN = ""
-    user = get_user_model().objects.create_user("agent", password="pw")
+    user = get_user_model().objects.create_user("amina", password="pw", is_staff=True)
+    user.groups.add(ensure_supervisors_group())
     client.force_login(user)
-    assert client.get("/metrics").status_code == 403
+    assert client.get("/metrics").status_code == 403  # staff, even a supervisor, is not enough
 
-    user.is_staff = True
-    user.save()
+    user.user_permissions.add(Permission.objects.get(codename="view_metrics"))
+    client.force_login(get_user_model().objects.get(pk=user.pk))  # a fresh permission cache
     response = client.get("/metrics")
 
     assert response.status_code == 200

@@ -85,8 +85,9 @@ def test_manage_py_works_in_a_second_terminal(checkout, set_up):
 def test_the_first_supervisor_login_printed_by_run_works(checkout, set_up):
     username, password = re.search(r"Supervisor login created: (\S+) / (\S+)", set_up).groups()
 
-    script = (f"from django.contrib.auth import authenticate as a; u = a(username={username!r}, "
-              f"password={password!r}); print(u.is_superuser, u.agent_phone.freshdesk_agent_id)")
+    script = ("from django.contrib.auth import authenticate as a; from django.test import RequestFactory; "
+              f"u = a(RequestFactory().post('/admin/login/'), username={username!r}, password={password!r}); "
+              "print(u.is_superuser, u.agent_phone.freshdesk_agent_id)")
     result = manage(checkout, "shell", "--verbosity", "0", "-c", script)
 
     assert result.stdout.split() == ["True", "101"], result.stderr
