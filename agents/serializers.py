@@ -53,10 +53,29 @@ class PlaceCallSerializer(serializers.Serializer):
         return dialable(value)
 
 
+def summary(status, to, duration_seconds, cost_kes, failure_status, status_display):
+    """The status line the softphone and the Freshdesk app show an agent for their call."""
+    if status == "placing":
+        return f"Placing the call to {to}…"
+    if status == "ringing":
+        return f"Calling {to}: ringing…"
+    if status == "answered":
+        return f"Connected to {to}."
+    if status == "completed":
+        cost = f" (KES {cost_kes})" if cost_kes else ""
+        return f"Call to {to} ended after {duration_seconds or 0}s{cost}."
+    if status == "failed":
+        return f"Call to {to} was not connected ({failure_status or 'failed'})."
+    return f"Call to {to}: {status_display}"
+
+
 def call_json(call, duplicate=False):
     """A Call as the softphone page shows it."""
     ticket = call.ticket
     pending = is_pending(call)
+    status = "placing" if pending else call.status
+    status_display = "Placing…" if pending else call.get_status_display()
+    cost = f"{call.cost_kes:.2f}" if call.cost_kes is not None else None
     return {
         "id": call.pk,
         "call_id": None if pending else call.call_id,
@@ -64,12 +83,14 @@ def call_json(call, duplicate=False):
         "from": call.from_number,
         "to": call.to_number,
         "number": call.to_number if call.direction == "outbound" else call.from_number,
-        "status": "placing" if pending else call.status,
-        "status_display": "Placing…" if pending else call.get_status_display(),
+        "status": status,
+        "status_display": status_display,
+        "summary": summary(status, call.to_number, call.duration_seconds, cost, call.failure_status,
+                           status_display),
         "failure_status": call.failure_status,
         "started_at": call.started_at.isoformat(),
         "duration_seconds": call.duration_seconds,
-        "cost_kes": f"{call.cost_kes:.2f}" if call.cost_kes is not None else None,
+        "cost_kes": cost,
         "ticket_id": ticket.freshdesk_id if ticket else None,
         "ticket_url": ticket.freshdesk_url if ticket else "",
         "duplicate": duplicate,

@@ -139,6 +139,7 @@ CALL = {
         "number": {"type": "string"},
         "status": {"type": "string"},
         "status_display": {"type": "string"},
+        "summary": {"type": "string", "description": "The status line shown to the agent."},
         "failure_status": {"type": "string"},
         "started_at": {"type": "string", "format": "date-time"},
         "duration_seconds": {"type": "integer", "nullable": True},

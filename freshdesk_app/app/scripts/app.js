@@ -71,18 +71,6 @@
       ". Try again; if it keeps failing, an admin checks the app's SautiDesk address.";
   }
 
-  function describe(call) {
-    switch (call.status) {
-      case "placing": return "Placing the call to " + call.to + "…";
-      case "ringing": return "Calling " + call.to + ": ringing…";
-      case "answered": return "Connected to " + call.to + ".";
-      case "completed":
-        return "Call to " + call.to + " ended after " + (call.duration_seconds || 0) + "s" +
-          (call.cost_kes ? " (KES " + call.cost_kes + ")" : "") + ".";
-      case "failed": return "Call to " + call.to + " was not connected (" + (call.failure_status || "failed") + ").";
-      default: return "Call to " + call.to + ": " + call.status_display;
-    }
-  }
 
   function openSidebar() {
     return state.client.interface.trigger("show", {id: "softphone"}).catch(function () {});
@@ -168,7 +156,7 @@
     renderCalls(data.calls || []);
     if (state.currentCall !== null) {
       var mine = (data.calls || []).filter(function (call) { return call.id === state.currentCall; })[0];
-      if (mine) { say(describe(mine), mine.status === "failed"); }
+      if (mine) { say(mine.summary, mine.status === "failed"); }
     }
   }
 
@@ -285,7 +273,7 @@
     settle(state.client.request.invokeTemplate("placeCall", templateOptions(body))).then(function (call) {
       state.currentCall = call.id;
       el("number").value = call.to;
-      say(describe(call) + (call.duplicate ? " (you already started this call)" : ""));
+      say(call.summary + (call.duplicate ? " (you already started this call)" : ""));
     }, function (error) {
       say(error.message, true);
       if (error.status === 401 || error.status === 403) { startSession(); }
