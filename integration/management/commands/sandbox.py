@@ -1,8 +1,13 @@
-"""`manage.py sandbox`: run the local Freshdesk and Sautikit stand-ins until interrupted."""
+"""`manage.py sandbox`: run the local Freshdesk and Sautikit stand-ins until interrupted.
+
+The Freshdesk stand-in keeps its tickets, contacts and ids in `var/sandbox-freshdesk.json`, so
+a restart never hands out a ticket id that SautiDesk's database already knows as another call's.
+"""
 
 import signal
 import threading
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from integration.sandbox.freshdesk import FreshdeskSandbox
@@ -27,16 +32,20 @@ class Command(BaseCommand):
         parser.add_argument("--sautikit-key", default="sandbox-sautikit-key")
         parser.add_argument("--rate-limit", type=int, default=None,
                             help="Freshdesk requests a minute before 429s (default: no limit).")
+        parser.add_argument("--state-file", default=str(settings.VAR_DIR / "sandbox-freshdesk.json"),
+                            help="Where the Freshdesk stand-in keeps its data across restarts.")
 
     def handle(self, *args, **options):
         freshdesk = FreshdeskSandbox(api_key=options["freshdesk_key"], host=options["host"],
                                      port=options["freshdesk_port"],
-                                     rate_limit_per_minute=options["rate_limit"]).start()
+                                     rate_limit_per_minute=options["rate_limit"],
+                                     state_file=options["state_file"]).start()
         sautikit = SautikitSandbox(api_key=options["sautikit_key"], host=options["host"],
                                    port=options["sautikit_port"]).start()
         for agent in DEMO_AGENTS:
             freshdesk.add_agent(**agent, available=True)
         self.stdout.write(f"Freshdesk sandbox: {freshdesk.base_url}  (tickets: {freshdesk.base_url}/_sandbox/)")
+        self.stdout.write(f"  {len(freshdesk.tickets)} tickets kept in {options['state_file']}")
         self.stdout.write(f"Sautikit sandbox:  {sautikit.base_url}")
         self.stdout.write(f"{len(DEMO_AGENTS)} demo agents available. Ctrl-C to stop.")
         stop = threading.Event()
