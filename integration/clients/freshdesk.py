@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from urllib3.exceptions import NewConnectionError
 
+from ..accounts import freshdesk_base_url
 from ..ops import metrics
 from . import budget
 
@@ -117,9 +118,7 @@ class FreshdeskClient:
 
     @classmethod
     def from_settings(cls):
-        base_url = settings.FRESHDESK_BASE_URL or (
-            f"https://{settings.FRESHDESK_DOMAIN}" if settings.FRESHDESK_DOMAIN else ""
-        )
+        base_url = freshdesk_base_url()
         if not base_url:
             raise ImproperlyConfigured("FRESHDESK_DOMAIN (or FRESHDESK_BASE_URL) is not set")
         if not settings.FRESHDESK_API_KEY:
