@@ -151,6 +151,11 @@ SAUTIKIT_WEBHOOK_MAX_BYTES = 64 * 1024
 FRESHDESK_TIMEOUT = (3.05, env.float("FRESHDESK_READ_TIMEOUT", default=10))
 SAUTIKIT_TIMEOUT = (3.05, env.float("SAUTIKIT_READ_TIMEOUT", default=10))
 
+# How long after it was sent a ticket create may still be stored by Freshdesk although we got
+# no answer (a timeout, a 5xx): until then a call whose create is unsure waits instead of
+# creating again (docs/reliability.md). Longer than any create Freshdesk is known to finish.
+FRESHDESK_CREATE_SETTLE_SECONDS = env.int("FRESHDESK_CREATE_SETTLE_SECONDS", default=300)
+
 # Requests a minute that all workers together send to Freshdesk (0: no budget of our own,
 # only Freshdesk's 429s). Set it a little under the plan's limit (Growth 200, Pro 400).
 FRESHDESK_RATE_LIMIT_PER_MINUTE = env.int("FRESHDESK_RATE_LIMIT_PER_MINUTE", default=0)
@@ -204,9 +209,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    # The outbox sweep; also what re-runs a killed worker's events once their 75 s lease is
+    # out, so its period adds to that recovery time (docs/reliability.md).
     "requeue-stuck-webhook-events": {
         "task": "integration.tasks.requeue_stuck_events",
-        "schedule": 60.0,
+        "schedule": 15.0,
+        "options": {"expires": 15},
     },
     # Routing reads availability from the AgentPhone rows this refreshes (issue 4).
     "refresh-agent-availability": {

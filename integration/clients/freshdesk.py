@@ -29,6 +29,7 @@ TICKET_STATUS_OPEN = 2
 TICKET_PRIORITY_MEDIUM = 2
 # Freshdesk sources: 1 Email, 2 Portal, 3 Phone, 5 Twitter, 7 Chat. The seed sent 5.
 TICKET_SOURCE_PHONE = 3
+GATEWAY_GAVE_UP = (502, 504)
 
 
 class FreshdeskError(Exception):
@@ -36,6 +37,8 @@ class FreshdeskError(Exception):
 
     # Whether Freshdesk may have carried out the request although we got no success answer.
     maybe_applied = False
+    # Whether it may still be running there, so that its effect can appear later.
+    may_land_later = False
 
     def __init__(self, message, status=None, errors=None):
         super().__init__(message)
@@ -52,9 +55,17 @@ class RateLimited(FreshdeskError):
 
 
 class ServerError(FreshdeskError):
-    """5xx: Freshdesk may or may not have acted."""
+    """5xx: Freshdesk may or may not have acted.
+
+    A 502 or 504 comes from a gateway that gave up waiting: the request may still be
+    running behind it. A 500 or 503 is Freshdesk's own answer: whatever it did is done.
+    """
 
     maybe_applied = True
+
+    @property
+    def may_land_later(self):
+        return self.status in GATEWAY_GAVE_UP
 
 
 class Unavailable(FreshdeskError):
@@ -62,7 +73,8 @@ class Unavailable(FreshdeskError):
 
     def __init__(self, message, maybe_applied):
         super().__init__(message)
-        self.maybe_applied = maybe_applied
+        # Sent, and no answer: Freshdesk may be working on it still.
+        self.maybe_applied = self.may_land_later = maybe_applied
 
 
 class ValidationFailed(FreshdeskError):
