@@ -1,10 +1,12 @@
 """Shared fixtures: signed webhooks, the Freshdesk and Sautikit stand-ins, a worker."""
 
 import json
+import threading
 import time
 
 import pytest
 from celery.exceptions import Retry
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -58,6 +60,33 @@ def run_worker():
                 _run_task(event_id)
         if max_rounds > 1 and must_finish:
             raise AssertionError("events still pending after %d rounds" % max_rounds)
+
+    return run
+
+
+@pytest.fixture
+def process_at_once():
+    """Run the task for each event id in its own thread and connection, all released together,
+    as several workers would; returns the exceptions other than a retry (none expected)."""
+
+    def run(event_ids):
+        start, errors = threading.Barrier(len(event_ids)), []
+
+        def work(event_id):
+            start.wait()
+            try:
+                _run_task(event_id)
+            except Exception as err:  # returned to the test
+                errors.append(err)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=work, args=(event_id,)) for event_id in event_ids]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return errors
 
     return run
 
