@@ -23,8 +23,8 @@ def ticket_posts(freshdesk):
 
 def test_creates_held_past_the_read_timeout_give_one_ticket_per_call(post_webhook, run_worker, freshdesk,
                                                                      settings):
-    settings.FRESHDESK_CREATE_SETTLE_SECONDS = 16
-    freshdesk.slow_create(9, count=3)  # longer than the 2 s read timeout and the in-flight wait
+    settings.FRESHDESK_CREATE_SETTLE_SECONDS = 20
+    freshdesk.slow_create(12, count=3)  # longer than the 2 s read timeout and the 7 s in-flight wait
     calls = {f"CA-SLOW-{n}": f"+2547120000{n:02d}" for n in range(3)}
     for call_id, number in calls.items():
         post_webhook(signed("call.failed", call_id, status="no-answer", **{"from": number}))
