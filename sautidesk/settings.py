@@ -184,6 +184,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Its exchange tables, which would otherwise land in ./control of whatever directory.
+        "control_folder": str(_broker_dir / "control"),
     }
 else:
     # Fail fast when the broker is down: the webhook is committed and answered
