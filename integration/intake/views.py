@@ -5,7 +5,8 @@ read and parse the body (413 / 400), verify the signature (401 / 403), store the
 event (2xx; `call.routing` is answered with voice actions). Everything slow happens
 later in a Celery task. A short, detail-free error is all a bad caller learns;
 nothing a caller sends yields a 500. While the database cannot be reached the answer
-is 503 with Retry-After: nothing was stored, and Sautikit delivers again later.
+is 503 with Retry-After and Sautikit delivers again later (should the event have been
+committed just before the connection died, that delivery is answered as a duplicate).
 """
 
 import logging

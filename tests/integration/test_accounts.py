@@ -2,7 +2,7 @@
 
 import pytest
 
-from integration.models import Call, Ticket
+from integration.models import Call, Ticket, WebhookEvent
 from integration.sandbox import FreshdeskSandbox
 from tests.factories import signed
 
@@ -50,3 +50,22 @@ def test_a_missed_call_never_folds_into_another_accounts_callback(post_webhook, 
     assert second.notes[ticket["id"]] == []
     assert len(first.tickets) == 1 and first.notes[next(iter(first.tickets))] == []
     assert Ticket.objects.get().callback_open  # the second account's own callback, waiting
+
+
+def test_a_late_event_of_a_call_on_the_old_account_writes_nothing_to_the_new_one(post_webhook, run_worker,
+                                                                                two_accounts):
+    first, second, use = two_accounts
+    use(second)
+    post_webhook(signed("call.answered", "CA-ACC-5", **{"from": "0733000111"}))
+    run_worker()  # the new account's ticket 1, someone else's call
+    use(first)
+    post_webhook(signed("call.answered", "CA-ACC-6", **{"from": "0712345678"}))
+    run_worker()  # the old account's ticket 1
+    use(second)
+    post_webhook(signed("call.completed", "CA-ACC-6", duration_seconds=30))
+    run_worker()
+
+    event = WebhookEvent.objects.get(call_id="CA-ACC-6", event="call.completed")
+    assert event.status == WebhookEvent.Status.FAILED
+    assert f"of Freshdesk account 127.0.0.1:{first.port}, not the configured 127.0.0.1:{second.port}" in event.last_error
+    assert second.notes[1] == []  # the same id in the new account: left alone
