@@ -21,6 +21,9 @@ from .text import one_line
 EVENT_NAMES = ("call.answered", "call.failed", "call.completed", "recording.ready", "call.routing")
 ROUTING = "call.routing"
 MAX_SECONDS = 7 * 24 * 3600
+# Sautikit's bodies are flat but for `metadata`; deeper nesting is refused so that what is
+# stored can always be parsed again by a worker and shown in the admin without a RecursionError.
+MAX_DEPTH = 32
 _ID = re.compile(r"[0-9]{1,19}")
 _MAX_ID = 2**63
 
@@ -82,12 +85,25 @@ def load_json(text):
         raise InvalidEvent("body is not JSON") from err
     if not isinstance(payload, dict):
         raise InvalidEvent("body must be a JSON object")
+    if _depth(payload) > MAX_DEPTH:
+        raise InvalidEvent(f"body is nested more than {MAX_DEPTH} levels deep")
     try:
         # A "\ud800" escape decodes to a lone surrogate, which no database or HMAC can encode.
         json.dumps(payload, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError as err:
         raise InvalidEvent("body contains an unpaired surrogate escape") from err
     return payload
+
+
+def _depth(value):
+    """How deeply objects and arrays nest in `value`, counted without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            pending.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def parse_body(body):
@@ -99,7 +115,7 @@ def parse_body(body):
     return text, load_json(text)
 
 
-def _text(payload, name, max_length, required=False, default=""):
+def _text(payload, name, max_length, required=False, default="", strip=True):
     value = payload.get(name, default)
     if value is None and not required:
         return default
@@ -111,7 +127,7 @@ def _text(payload, name, max_length, required=False, default=""):
         raise InvalidEvent(f"{name} is longer than {max_length} characters")
     if required and not value.strip():
         raise InvalidEvent(f"{name} is required")
-    return value.strip()
+    return value.strip() if strip else value
 
 
 def _seconds(payload, name):
@@ -142,8 +158,9 @@ def _caller_name(value):
 
 def parse_event(payload):
     """Check an event's fields (after verification) and normalise its numbers."""
-    event = _text(payload, "event", 40, required=True)
-    call_id = _text(payload, "call_id", 64, required=True)
+    # Kept exactly as signed: the signature covers these two, and they identify the event.
+    event = _text(payload, "event", 40, required=True, strip=False)
+    call_id = _text(payload, "call_id", 64, required=True, strip=False)
     direction = _text(payload, "direction", 8, default="inbound") or "inbound"
     if direction not in ("inbound", "outbound"):
         raise InvalidEvent("direction must be inbound or outbound")

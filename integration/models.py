@@ -15,6 +15,8 @@ class WebhookEventQuerySet(models.QuerySet):
         row = self.pending().aggregate(n=Count("pk"), oldest=Min("received_at"))
         return row["n"], (now - row["oldest"]).total_seconds() if row["oldest"] else 0.0
 
+from .accounts import freshdesk_account
+
 
 class WebhookEvent(models.Model):
     """One Sautikit webhook event, stored before anything acts on it.
@@ -51,7 +53,8 @@ class WebhookEvent(models.Model):
     last_error = models.TextField(blank=True, help_text="Why the last attempt did not finish.")
     next_attempt_at = models.DateTimeField(
         null=True, blank=True,
-        help_text="When a waiting or retried event is due; the sweep re-queues it after this.",
+        help_text="When the event is due (again): for a waiting or retried event, its next run; for "
+        "one being processed, when its worker's lease runs out (the sweep then runs it again).",
     )
     processed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -89,17 +92,33 @@ class TicketQuerySet(models.QuerySet):
         return tickets.order_by("created_at").first()
 
 
+class CurrentAccountTickets(models.Manager.from_queryset(TicketQuerySet)):
+    """Only the tickets of the Freshdesk account SautiDesk is configured for (see accounts.py).
+
+    The default manager, so lookups, folding, the admin and the dashboard never see a ticket
+    whose id belongs to another account; `Ticket.all_accounts` sees every row.
+    """
+
+    def get_queryset(self):
+        return super().get_queryset().filter(account=freshdesk_account())
+
+
 class Ticket(models.Model):
     """A Freshdesk ticket that SautiDesk created for a call, and its callback state."""
 
-    objects = TicketQuerySet.as_manager()
+    objects = CurrentAccountTickets()
+    all_accounts = TicketQuerySet.as_manager()
 
     class Kind(models.TextChoices):
         INBOUND = "inbound", "Inbound call"
         CALLBACK = "callback", "Missed call: callback"
         OUTBOUND = "outbound", "Outbound call"
 
-    freshdesk_id = models.BigIntegerField(unique=True, help_text="Ticket id in Freshdesk.")
+    account = models.CharField(
+        max_length=255, default=freshdesk_account, editable=False,
+        help_text="The Freshdesk account (host) the ticket lives in: its id means nothing in another.",
+    )
+    freshdesk_id = models.BigIntegerField(help_text="Ticket id in its Freshdesk account.")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     requester_number = models.CharField(
         max_length=32, db_index=True, help_text="The customer's number, E.164 where it parsed."
@@ -119,13 +138,19 @@ class Ticket(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["callback_open", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "freshdesk_id"], name="one_row_per_freshdesk_ticket"),
+        ]
 
     def __str__(self):
         return f"#{self.freshdesk_id} {self.get_kind_display()} {self.requester_number}"
 
     @property
     def freshdesk_url(self):
-        """The ticket's page for agents; FRESHDESK_BASE_URL (the sandbox) serves the same path."""
+        """The ticket's page for agents, "" for a ticket of another account than the configured one;
+        FRESHDESK_BASE_URL (the sandbox) serves the same path."""
+        if self.account != freshdesk_account():
+            return ""
         domain = settings.FRESHDESK_DOMAIN
         base = f"https://{domain}" if domain else settings.FRESHDESK_BASE_URL
         return f"{base}/a/tickets/{self.freshdesk_id}" if base else ""
@@ -181,8 +206,9 @@ class Call(models.Model):
     )
     ticket_requested_at = models.DateTimeField(
         null=True, blank=True,
-        help_text="Set just before a ticket is created in Freshdesk: a recent value is a lease "
-        "held by one worker, an old one an interrupted attempt to reconcile.",
+        help_text="When a ticket create for this call was sent to Freshdesk. Until the ticket is "
+        "saved, that create's outcome is unknown: it may still land up to "
+        "FRESHDESK_CREATE_SETTLE_SECONDS later. Empty on a call filed under another call's ticket.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

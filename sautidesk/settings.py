@@ -211,6 +211,11 @@ OUTBOUND_COUNTRIES = env.list("OUTBOUND_COUNTRIES", default=["KE"])
 OUTBOUND_DAILY_CAP_AGENT_KES = env.float("OUTBOUND_DAILY_CAP_AGENT_KES", default=1000)
 OUTBOUND_DAILY_CAP_COMPANY_KES = env.float("OUTBOUND_DAILY_CAP_COMPANY_KES", default=10000)
 
+# How long after it was sent a ticket create may still be stored by Freshdesk although we got
+# no answer (a timeout, a 5xx): until then a call whose create is unsure waits instead of
+# creating again (docs/reliability.md). Longer than any create Freshdesk is known to finish.
+FRESHDESK_CREATE_SETTLE_SECONDS = env.int("FRESHDESK_CREATE_SETTLE_SECONDS", default=300)
+
 # Requests a minute that all workers together send to Freshdesk (0: no budget of our own,
 # only Freshdesk's 429s). Set it a little under the plan's limit (Growth 200, Pro 400).
 FRESHDESK_RATE_LIMIT_PER_MINUTE = env.int("FRESHDESK_RATE_LIMIT_PER_MINUTE", default=0)
@@ -282,9 +287,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    # The outbox sweep; also what re-runs a killed worker's events once their 75 s lease is
+    # out, so its period adds to that recovery time (docs/reliability.md).
     "requeue-stuck-webhook-events": {
         "task": "integration.tasks.requeue_stuck_events",
-        "schedule": 60.0,
+        "schedule": 15.0,
+        "options": {"expires": 15},
     },
     # Routing reads availability from the AgentPhone rows this refreshes (issue 4).
     "refresh-agent-availability": {

@@ -1,10 +1,15 @@
 """Shared fixtures: signed webhooks, agents, the Freshdesk and Sautikit stand-ins, a worker."""
 
 import json
+import threading
+import time
 
 import pytest
 from celery.exceptions import Retry
 from django.core.cache import cache
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
 
 from integration.models import WebhookEvent
 from integration.processing.tasks import process_event
@@ -37,6 +42,17 @@ def post_webhook(client):
     return post
 
 
+def _received():
+    return WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).order_by("pk")
+
+
+def _run_task(event_id):
+    try:
+        process_event(event_id)
+    except Retry:
+        pass
+
+
 @pytest.fixture
 def run_worker():
     """Process stored events as a Celery worker would, ignoring retry countdowns.
@@ -44,23 +60,64 @@ def run_worker():
     Each round calls the real task once for every `received` event; a task that
     asks to be retried (celery's Retry) is simply run again next round, so the
     state machine, waits for a ticket and backoff bookkeeping run as in production.
+
+    `real_time=N` honours the countdowns instead: for up to N seconds it runs each event
+    when it is due, as a worker would, for tests where waiting is the behaviour.
+    `must_finish=False` leaves events still pending after `max_rounds` without complaint.
     """
 
-    def run(max_rounds=20):
+    def run(max_rounds=20, real_time=None, must_finish=True):
+        if real_time is not None:
+            return _run_in_real_time(real_time)
         for _ in range(max_rounds):
-            pending = list(WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED)
-                           .order_by("pk").values_list("pk", flat=True))
+            pending = list(_received().values_list("pk", flat=True))
             if not pending:
                 return
             for event_id in pending:
-                try:
-                    process_event(event_id)
-                except Retry:
-                    pass
-        if max_rounds > 1:
+                _run_task(event_id)
+        if max_rounds > 1 and must_finish:
             raise AssertionError("events still pending after %d rounds" % max_rounds)
 
     return run
+
+
+@pytest.fixture
+def process_at_once():
+    """Run the task for each event id in its own thread and connection, all released together,
+    as several workers would; returns the exceptions other than a retry (none expected)."""
+
+    def run(event_ids):
+        start, errors = threading.Barrier(len(event_ids)), []
+
+        def work(event_id):
+            start.wait()
+            try:
+                _run_task(event_id)
+            except Exception as err:  # returned to the test
+                errors.append(err)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=work, args=(event_id,)) for event_id in event_ids]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return errors
+
+    return run
+
+
+def _run_in_real_time(seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _received().exists():
+            return
+        due = _received().filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
+        for event_id in due.values_list("pk", flat=True):
+            _run_task(event_id)
+        time.sleep(0.1)
+    raise AssertionError(f"events still pending after {seconds} s")
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,8 @@ same members: `Unavailable` (no answer), `ServerError` (5xx), `AuthenticationFai
 (401/403), and 4xx refusals. `maybe_applied` says whether the service may have carried out
 the request although we got no success answer: the one fact a caller needs before it
 repeats a write that has no idempotency key, or tells an agent "the call was not placed".
+`may_land_later` says whether it may still be running there, so that its effect can
+appear after we look (processing/unsure.py waits that out before creating again).
 Messages are facts for logs and supervisors; wording for agents is the caller's job.
 """
 
@@ -16,6 +18,8 @@ class ApiError(Exception):
     """The service did not do what was asked."""
 
     maybe_applied = False
+    # Whether it may still be running at the service, so that its effect can appear later.
+    may_land_later = False
 
     def __init__(self, message, status=None, errors=None, maybe_applied=None):
         super().__init__(message)

@@ -18,6 +18,7 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from ..accounts import freshdesk_base_url
 from ..ops import metrics
 from . import budget
 from .errors import ApiError, never_sent
@@ -28,6 +29,7 @@ TICKET_STATUS_OPEN = 2
 TICKET_PRIORITY_MEDIUM = 2
 # Freshdesk sources: 1 Email, 2 Portal, 3 Phone, 5 Twitter, 7 Chat. The seed sent 5.
 TICKET_SOURCE_PHONE = 3
+GATEWAY_GAVE_UP = (502, 504)
 
 
 class FreshdeskError(ApiError):
@@ -43,13 +45,26 @@ class RateLimited(FreshdeskError):
 
 
 class ServerError(FreshdeskError):
-    """5xx: Freshdesk may or may not have acted."""
+    """5xx: Freshdesk may or may not have acted.
+
+    A 502 or 504 comes from a gateway that gave up waiting: the request may still be
+    running behind it. A 500 or 503 is Freshdesk's own answer: whatever it did is done.
+    """
 
     maybe_applied = True
+
+    @property
+    def may_land_later(self):
+        return self.status in GATEWAY_GAVE_UP
 
 
 class Unavailable(FreshdeskError):
     """No response (timeout, connection refused or reset); `maybe_applied` unless never sent."""
+
+    @property
+    def may_land_later(self):
+        # Sent, and no answer: Freshdesk may be working on it still.
+        return self.maybe_applied
 
 
 class ValidationFailed(FreshdeskError):
@@ -97,9 +112,7 @@ class FreshdeskClient:
 
     @classmethod
     def from_settings(cls):
-        base_url = settings.FRESHDESK_BASE_URL or (
-            f"https://{settings.FRESHDESK_DOMAIN}" if settings.FRESHDESK_DOMAIN else ""
-        )
+        base_url = freshdesk_base_url()
         if not base_url:
             raise ImproperlyConfigured("FRESHDESK_DOMAIN (or FRESHDESK_BASE_URL) is not set")
         if not settings.FRESHDESK_API_KEY:

@@ -4,13 +4,16 @@ The view does three small things in order, each with its own answer when it fail
 read and parse the body (413 / 400), verify the signature (401 / 403), store the
 event (2xx; `call.routing` is answered with voice actions). Everything slow happens
 later in a Celery task. A short, detail-free error is all a bad caller learns;
-nothing a caller sends yields a 500.
+nothing a caller sends yields a 500. While the database cannot be reached the answer
+is 503 with Retry-After and Sautikit delivers again later (should the event have been
+committed just before the connection died, that delivery is answered as a duplicate).
 """
 
 import logging
 import time
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +25,9 @@ from . import store
 from .signature import SignatureError, SignatureMissing, verify
 
 logger = logging.getLogger(__name__)
+
+# What a database failover or restart takes, give or take: Sautikit may come back sooner.
+RETRY_AFTER_SECONDS = 30
 
 
 def _error(status, message):
@@ -36,8 +42,16 @@ class SautikitWebhookView(APIView):
 
     def post(self, request):
         started = time.perf_counter()
-        event_name, response = self._answer(request)
-        if response.status_code >= 400:
+        try:
+            event_name, response = self._answer(request)
+        except (OperationalError, InterfaceError) as err:
+            logger.warning("webhook not stored: database unavailable", extra={"error": type(err).__name__})
+            event_name = ""
+            response = _error(503, "temporarily unavailable, try again later")
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        if response.status_code == 503:
+            outcome = "unavailable"
+        elif response.status_code >= 400:
             outcome = f"rejected_{response.status_code}"
         elif event_name == ROUTING:
             outcome = "routed"

@@ -94,3 +94,17 @@ def cache_shared(app_configs, **kwargs):
             id="sautidesk.W021",
         )]
     return []
+
+
+@register()
+def create_settle_outlasts_the_timeouts(app_configs, **kwargs):
+    """A create that timed out must not be sent again before it could have landed (tickets.py)."""
+    connect, read = settings.FRESHDESK_TIMEOUT
+    if settings.FRESHDESK_CREATE_SETTLE_SECONDS > connect + read:
+        return []
+    return [Warning(
+        f"FRESHDESK_CREATE_SETTLE_SECONDS ({settings.FRESHDESK_CREATE_SETTLE_SECONDS}) is not longer than a "
+        f"Freshdesk request may take ({connect + read:g} s): a create that timed out would be sent again "
+        "while Freshdesk may still store it, giving duplicate tickets.",
+        hint="Keep it at several minutes (default 300); see docs/reliability.md.", id="sautidesk.W014",
+    )]

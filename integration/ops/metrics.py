@@ -34,11 +34,12 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from ..events import EVENT_NAMES
 from ..models import Ticket, WebhookEvent
 
-OUTCOMES = ("accepted", "duplicate", "ignored", "routed")
+OUTCOMES = ("accepted", "duplicate", "ignored", "routed", "unavailable")
 
 WEBHOOKS = Counter(
     "sautidesk_webhooks", "Webhook deliveries answered, by event and outcome "
-    "(accepted, duplicate, ignored, routed, rejected_<http status>).", ["event", "outcome"],
+    "(accepted, duplicate, ignored, routed, unavailable (database down: 503), rejected_<http status>).",
+    ["event", "outcome"],
 )
 FRESHDESK_REQUESTS = Counter(
     "sautidesk_freshdesk_requests", "Freshdesk API requests by method and HTTP status "

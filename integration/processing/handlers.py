@@ -3,7 +3,8 @@
 Every handler takes the stored event row, the parsed event and a Freshdesk
 client, and may run more than once for the same event: tickets go through
 `ensure_ticket` and notes through `add_note_once`, which make a repeat a no-op.
-A handler returns None (done) or `WebhookEvent.Status.IGNORED`.
+A handler returns None (done) or `WebhookEvent.Status.IGNORED`. Every ticket we create
+says "Sautikit call ID: …" in its description (`tickets.py` finds it by that).
 
 Ticket subjects and requester names are built from webhook text, so they go through
 `one_line` (no NUL, escape sequences, line breaks or bidi overrides) on their way to Freshdesk.
@@ -23,7 +24,7 @@ from ..timefmt import local_text
 from ..text import one_line
 from .callbacks import close_callback
 from .notes import add_note_once
-from .tickets import ensure_ticket, link_ticket
+from .tickets import NewTicket, check_account, ensure_ticket, link_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,9 @@ def _requester_name(event, number):
     return one_line(event.caller_name or f"Caller {number}")
 
 def _call(event):
-    return Call.objects.select_related("ticket", "agent").get(call_id=event.call_id)
+    call = Call.objects.select_related("ticket", "agent").get(call_id=event.call_id)
+    check_account(call)
+    return call
 
 
 def call_answered(row, event, client):
@@ -61,10 +64,11 @@ def call_answered(row, event, client):
         return WebhookEvent.Status.IGNORED  # a late 'answered' does not turn a missed call around
     description = (
         f"<p>Inbound call from {escape(call.from_number)} to {escape(call.to_number)}, "
-        f"answered {_local(_event_time(event))}.</p><p>Sautikit call ID: {escape(call.call_id)}</p>"
+        f"answered {_local(_event_time(event))}.</p>"
     )
-    ensure_ticket(call.pk, Ticket.Kind.INBOUND, one_line(f"Inbound call from {call.from_number}"),
-                  description, TAGS_INBOUND, _requester_name(event, call.from_number), client)
+    ensure_ticket(call.pk, NewTicket(Ticket.Kind.INBOUND, one_line(f"Inbound call from {call.from_number}"),
+                                     description, TAGS_INBOUND, _requester_name(event, call.from_number)),
+                  client)
 
 
 def call_failed(row, event, client):
@@ -78,27 +82,25 @@ def call_failed(row, event, client):
             add_note_once(row, ticket, f"<p>Outbound call to {escape(call.to_number)} was not "
                           f"connected ({escape(status)}), {_local(_event_time(event))}.</p>", client)
         return None
-    open_callback = call.ticket if call.ticket_id else Ticket.objects.oldest_open_callback(
-        call.from_number, opened_since=timezone.now() - settings.CALLBACK_FOLD_WINDOW)
-    if open_callback and open_callback.callback_open:
-        Call.objects.filter(pk=call.pk, ticket__isnull=True).update(ticket=open_callback)
-        add_note_once(row, open_callback, (
+    ticket, folded = _ensure_callback_ticket(call, event, client, f"Status: {status}.",
+                                             fold_since=timezone.now() - settings.CALLBACK_FOLD_WINDOW)
+    if folded and ticket.callback_open:
+        add_note_once(row, ticket, (
             f"<p>Missed again: {escape(call.from_number)} called {_local(_event_time(event))} "
             f"({escape(status)}). Still waiting for a callback.</p>"
         ), client)
-        return None
-    _ensure_callback_ticket(call, event, client, f"Status: {status}.")
+    return None
 
 
-def _ensure_callback_ticket(call, event, client, detail):
+def _ensure_callback_ticket(call, event, client, detail, fold_since=None):
     description = (
         f"<p>Missed call from {escape(call.from_number)} to {escape(call.to_number)} at "
-        f"{_local(_event_time(event))}. {escape(detail)}</p>"
-        f"<p>Please call the customer back.</p><p>Sautikit call ID: {escape(call.call_id)}</p>"
+        f"{_local(_event_time(event))}. {escape(detail)}</p><p>Please call the customer back.</p>"
     )
-    return ensure_ticket(call.pk, Ticket.Kind.CALLBACK,
-                         one_line(f"Missed call from {call.from_number}: callback required"), description,
-                         TAGS_MISSED, _requester_name(event, call.from_number), client)
+    return ensure_ticket(call.pk, NewTicket(Ticket.Kind.CALLBACK,
+                                            one_line(f"Missed call from {call.from_number}: callback required"),
+                                            description, TAGS_MISSED, _requester_name(event, call.from_number)),
+                         client, fold_since=fold_since)
 
 
 def _went_to_voicemail(call):
@@ -116,7 +118,7 @@ def _ticket_for_inbound(call, event, client):
     if call.ticket_id:
         return call.ticket
     if _went_to_voicemail(call):
-        return _ensure_callback_ticket(call, event, client, "The call was not put through to an agent.")
+        return _ensure_callback_ticket(call, event, client, "The call was not put through to an agent.")[0]
     raise WaitingForTicket(f"call {call.call_id} has no ticket yet")
 
 
@@ -135,12 +137,11 @@ def call_completed(row, event, client):
         return None
     ticket = call.ticket or _linked_ticket(call, event) or Ticket.objects.oldest_open_callback(call.to_number)
     if ticket is None:
-        ticket = ensure_ticket(
-            call.pk, Ticket.Kind.OUTBOUND, one_line(f"Outbound call to {call.to_number}"),
-            f"<p>Outbound call to {escape(call.to_number)}.</p>"
-            f"<p>Sautikit call ID: {escape(call.call_id)}</p>",
-            TAGS_OUTBOUND, one_line(f"Customer {call.to_number}"), client,
-        )
+        ticket, _ = ensure_ticket(call.pk, NewTicket(
+            Ticket.Kind.OUTBOUND, one_line(f"Outbound call to {call.to_number}"),
+            f"<p>Outbound call to {escape(call.to_number)}.</p>", TAGS_OUTBOUND,
+            one_line(f"Customer {call.to_number}"),
+        ), client)
     elif not call.ticket_id:
         ticket = link_ticket(call.pk, ticket.freshdesk_id, call.to_number)
     if ticket.callback_open and duration > 0:

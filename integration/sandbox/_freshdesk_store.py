@@ -2,13 +2,15 @@
 
 Records are kept exactly as Freshdesk API v2 returns them, so ``FreshdeskSandbox.tickets[1]``
 is what ``GET /api/v2/tickets/1`` would answer. Ids only ever grow, even across ``reset()``,
-so an id that leaks from one test into the next finds nothing instead of someone else's data.
+so an id that leaks from one test into the next finds nothing instead of someone else's data;
+``dump()``/``load()`` carry the records and the next ids over a restart (sandbox mode keeps
+them in a file), as a real account never hands out an id twice.
 Callers hold the sandbox lock around every method here.
 """
 
 from __future__ import annotations
 
-import itertools
+import base64
 import re
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
@@ -53,22 +55,46 @@ class FreshdeskStore:
         self.contacts: dict[int, dict] = {}
         self.agents: dict[int, dict] = {}
         self.attachment_bodies: dict[int, bytes] = {}
-        self._ticket_ids = itertools.count(1)
-        self._contact_ids = itertools.count(101_000_001)
-        self._agent_ids = itertools.count(201_000_001)
-        self._note_ids = itertools.count(301_000_001)
-        self._attachment_ids = itertools.count(401_000_001)
+        self._next_ids = {"ticket": 1, "contact": 101_000_001, "agent": 201_000_001, "note": 301_000_001,
+                          "attachment": 401_000_001}
+
+    def _new_id(self, kind: str) -> int:
+        new = self._next_ids[kind]
+        self._next_ids[kind] = new + 1
+        return new
 
     def clear(self) -> None:
         for table in (self.tickets, self.notes, self.contacts, self.agents, self.attachment_bodies):
             table.clear()
+
+    # -- persistence -----------------------------------------------------------------------
+
+    def dump(self) -> dict:
+        """Everything, next ids included, as JSON-ready data."""
+        return {
+            "next_ids": dict(self._next_ids),
+            "tickets": list(self.tickets.values()), "contacts": list(self.contacts.values()),
+            "agents": list(self.agents.values()),
+            "notes": {str(ticket_id): notes for ticket_id, notes in self.notes.items()},
+            "attachments": {str(k): base64.b64encode(v).decode("ascii") for k, v in self.attachment_bodies.items()},
+        }
+
+    def load(self, data: dict) -> None:
+        """Replace everything with what ``dump()`` gave; ids go on from where they were."""
+        self.clear()
+        self._next_ids.update({k: max(v, self._next_ids[k]) for k, v in data["next_ids"].items()})
+        self.tickets.update((t["id"], t) for t in data["tickets"])
+        self.contacts.update((c["id"], c) for c in data["contacts"])
+        self.agents.update((a["id"], a) for a in data["agents"])
+        self.notes.update((int(k), v) for k, v in data["notes"].items())
+        self.attachment_bodies.update((int(k), base64.b64decode(v)) for k, v in data["attachments"].items())
 
     # -- contacts --------------------------------------------------------------------------
 
     def add_contact(self, name: str, phone=None, mobile=None, email=None, **extra) -> dict:
         now = iso(utc_now())
         contact = {
-            "id": next(self._contact_ids), "name": name, "email": email, "phone": phone, "mobile": mobile,
+            "id": self._new_id("contact"), "name": name, "email": email, "phone": phone, "mobile": mobile,
             "twitter_id": None, "facebook_id": None, "unique_external_id": None, "active": False,
             "address": None, "company_id": None, "description": None, "job_title": None,
             "language": "en", "time_zone": "Nairobi", "tags": [], "other_emails": [],
@@ -115,7 +141,7 @@ class FreshdeskStore:
 
     def add_agent(self, id=None, name="Wanjiku", email=None, available=True, phone=None, mobile=None,
                   active=True) -> dict:
-        agent_id = int(id) if id is not None else next(self._agent_ids)
+        agent_id = int(id) if id is not None else self._new_id("agent")
         now = iso(utc_now())
         agent = {
             "id": agent_id, "available": bool(available), "available_since": now if available else None,
@@ -157,7 +183,7 @@ class FreshdeskStore:
     def create_ticket(self, data: dict, requester: dict) -> dict:
         now = utc_now()
         ticket = {
-            "id": next(self._ticket_ids), "subject": data["subject"], "description": data["description"],
+            "id": self._new_id("ticket"), "subject": data["subject"], "description": data["description"],
             "description_text": html_to_text(data["description"]), "status": data.get("status", 2),
             "priority": data.get("priority", 1), "source": data.get("source", 2), "type": data.get("type"),
             "tags": list(data.get("tags") or []), "requester_id": requester["id"],
@@ -192,14 +218,14 @@ class FreshdeskStore:
         now = iso(utc_now())
         attachments = []
         for name, content_type, content in files:
-            attachment_id = next(self._attachment_ids)
+            attachment_id = self._new_id("attachment")
             self.attachment_bodies[attachment_id] = content
             attachments.append({
                 "id": attachment_id, "name": name, "content_type": content_type, "size": len(content),
                 "created_at": now, "updated_at": now,
             })
         note = {
-            "id": next(self._note_ids), "body": data["body"], "body_text": html_to_text(data["body"]),
+            "id": self._new_id("note"), "body": data["body"], "body_text": html_to_text(data["body"]),
             "private": data.get("private", True), "incoming": data.get("incoming", False),
             "ticket_id": ticket["id"], "user_id": data.get("user_id", user_id), "source": 2, "category": 2,
             "support_email": None, "to_emails": [], "from_email": None, "cc_emails": [], "bcc_emails": [],

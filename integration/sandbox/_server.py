@@ -7,7 +7,8 @@
 Standard library only and no Django, so the test suite and the sandbox management command
 import the same code. Subclasses implement ``handle(request) -> Response``; this module owns
 the socket, the request log and the fault injection (``fail_next``, ``drop_after_apply``,
-delays) that let tests reproduce outages, timeouts and "created but the reply was lost".
+``hold_then_apply``, delays) that let tests reproduce outages, timeouts, "created but the reply
+was lost" and "created long after the client gave up".
 """
 
 from __future__ import annotations
@@ -73,11 +74,13 @@ class _Rule:
     methods: tuple[str, ...] | None
     count: int
     response: Response | None = None
+    seconds: float = 0.0
+    exact: bool = False  # the whole path, not a prefix
 
     def matches(self, request: Request) -> bool:
         if self.methods is not None and request.method not in self.methods:
             return False
-        return request.path.startswith(self.path_prefix)
+        return request.path == self.path_prefix if self.exact else request.path.startswith(self.path_prefix)
 
 
 class SandboxServer:
@@ -90,6 +93,7 @@ class SandboxServer:
         self._lock = threading.RLock()
         self._fail_rules: list[_Rule] = []
         self._drop_rules: list[_Rule] = []
+        self._hold_rules: list[_Rule] = []
         self._delays: dict[str, float] = {}
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -174,6 +178,23 @@ class SandboxServer:
         with self._lock:
             self._drop_rules.append(_Rule(path_prefix, methods, count))
 
+    def hold_then_apply(
+        self,
+        seconds: float,
+        count: int = 1,
+        path_prefix: str = "/",
+        methods: tuple[str, ...] | None = ("POST", "PUT", "PATCH", "DELETE"),
+        exact: bool = False,
+    ) -> None:
+        """Hold the next ``count`` matching requests ``seconds``, then apply them.
+
+        The change is made after the hold whether or not the client still waits, as a
+        service under load finishes a request its gateway or client has already given up on.
+        With ``exact`` the path must equal ``path_prefix``.
+        """
+        with self._lock:
+            self._hold_rules.append(_Rule(path_prefix, methods, count, seconds=seconds, exact=exact))
+
     def _set_delay(self, path_prefix: str, seconds: float) -> None:
         with self._lock:
             if seconds and seconds > 0:
@@ -185,6 +206,7 @@ class SandboxServer:
         with self._lock:
             self._fail_rules.clear()
             self._drop_rules.clear()
+            self._hold_rules.clear()
             self._delays.clear()
 
     # -- for subclasses ----------------------------------------------------------------------
@@ -222,6 +244,8 @@ class SandboxServer:
             if self.should_log(request):
                 self.requests.append(self.log_entry(request))
             delay = max((s for p, s in self._delays.items() if request.path.startswith(p)), default=0.0)
+            held = self._take(self._hold_rules, request)
+        delay += held.seconds if held is not None else 0.0
         if delay:
             time.sleep(delay)
         with self._lock:

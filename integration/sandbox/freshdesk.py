@@ -7,9 +7,14 @@
 It validates the way Freshdesk does (see ``_freshdesk_rules``), sends the ``X-RateLimit-*``
 headers and, with ``rate_limit_per_minute``, answers 429 with ``Retry-After``. Faults:
 ``fail_next`` (an error instead of the change), ``drop_after_apply`` (the change, then a dropped
-connection: Freshdesk has no idempotency key, so this is how duplicate tickets are born) and
-``delay``. ``/_sandbox/`` shows the tickets to a person; ``/_sandbox/state`` gives them as JSON;
+connection: Freshdesk has no idempotency key, so this is how duplicate tickets are born),
+``slow_create`` (a create held N seconds and stored afterwards, as during a Freshdesk incident)
+and ``delay``. ``/_sandbox/`` shows the tickets to a person; ``/_sandbox/state`` gives them as JSON;
 ``/a/tickets/<id>``, a ticket's address in a real Freshdesk, leads to that ticket on the page.
+
+With ``state_file`` (sandbox mode passes one under ``var/``) every change is written to that
+file and read back at start, so a restarted sandbox keeps its tickets and contacts and never
+hands out an id twice; tests keep everything in memory.
 """
 
 from __future__ import annotations
@@ -17,10 +22,13 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import json
 import math
+import os
 import re
 import time
 from collections import deque
+from pathlib import Path
 
 from . import _freshdesk_rules as rules
 from ._freshdesk_store import FreshdeskStore
@@ -41,13 +49,17 @@ class FreshdeskSandbox(FreshdeskEndpoints, SandboxServer):
     """
 
     def __init__(self, api_key: str = "sandbox-key", rate_limit_per_minute: int | None = None,
-                 host: str = "127.0.0.1", port: int = 0, time_zone: str = "Africa/Nairobi"):
+                 host: str = "127.0.0.1", port: int = 0, time_zone: str = "Africa/Nairobi",
+                 state_file: str | Path | None = None):
         super().__init__(host, port)
         self.api_key = api_key
         self.rate_limit_per_minute = rate_limit_per_minute
         self.time_zone = time_zone  # the helpdesk's, for times shown on the page
         self._store = FreshdeskStore()
         self._hits: deque[float] = deque()
+        self.state_file = Path(state_file) if state_file else None
+        if self.state_file and self.state_file.exists():
+            self._store.load(json.loads(self.state_file.read_text(encoding="utf-8")))
 
     # -- what tests look at and arrange ----------------------------------------------------
 
@@ -73,21 +85,27 @@ class FreshdeskSandbox(FreshdeskEndpoints, SandboxServer):
             self._store.clear()
             self.requests.clear()
             self._hits.clear()
+            self._save()
         self._clear_faults()
 
     def add_agent(self, id=None, name="Wanjiku", email=None, available=True, phone=None, mobile=None,
                   active=True) -> dict:
         with self._lock:
-            return copy.deepcopy(self._store.add_agent(id, name, email, available, phone, mobile, active))
+            agent = self._store.add_agent(id, name, email, available, phone, mobile, active)
+            self._save()
+            return copy.deepcopy(agent)
 
     def set_agent_available(self, agent_id: int, available: bool) -> None:
         with self._lock:
             self._store.set_agent_available(agent_id, available)
+            self._save()
 
     def add_contact(self, name: str, phone: str | None = None, mobile: str | None = None,
                     email: str | None = None) -> dict:
         with self._lock:
-            return copy.deepcopy(self._store.add_contact(name, phone=phone, mobile=mobile, email=email))
+            contact = self._store.add_contact(name, phone=phone, mobile=mobile, email=email)
+            self._save()
+            return copy.deepcopy(contact)
 
     def fail_next(self, status, count=1, body=None, headers=None, path_prefix="/api/v2/", method=None) -> None:
         if status == 429 and not any(k.lower() == "retry-after" for k in (headers or {})):
@@ -97,6 +115,14 @@ class FreshdeskSandbox(FreshdeskEndpoints, SandboxServer):
     def drop_after_apply(self, count=1, path_prefix="/api/v2/tickets",
                          methods=("POST", "PUT", "PATCH", "DELETE")) -> None:
         super().drop_after_apply(count, path_prefix, methods)
+
+    def slow_create(self, seconds: float, count: int = 1) -> None:
+        """Hold the next ``count`` ticket creates ``seconds`` each, then store them anyway.
+
+        A client whose read timeout is shorter sees a timeout, and the ticket appears later:
+        what Freshdesk does during an incident, and why a create is never simply repeated.
+        """
+        self.hold_then_apply(seconds, count, "/api/v2/tickets", ("POST",), exact=True)
 
     def delay(self, path_prefix: str, seconds: float) -> None:
         """Make every request under ``path_prefix`` wait ``seconds`` first; 0 clears it."""
@@ -145,8 +171,19 @@ class FreshdeskSandbox(FreshdeskEndpoints, SandboxServer):
                 response = json_response(401, rules.INVALID_CREDENTIALS)
             else:
                 response = self._route(request)
+                if request.method != "GET" and response.status < 300:
+                    self._save()
         response.headers.update(headers)
         return response
+
+    def _save(self) -> None:
+        """Write the whole account to ``state_file`` (atomically: a crash leaves the old one)."""
+        if self.state_file is None:
+            return
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.state_file.with_name(self.state_file.name + ".tmp")
+        partial.write_text(json.dumps(self._store.dump()), encoding="utf-8")
+        os.replace(partial, self.state_file)
 
     # -- plumbing --------------------------------------------------------------------------
 

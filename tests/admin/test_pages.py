@@ -196,3 +196,16 @@ def test_routing_settings_refuse_a_schedule_routing_cannot_read(supervisor_clien
     assert "Not readable: &#x27;weekdays 8-6&#x27;" in page
     assert "line 2: &#x27;25/12/2026&#x27; is not a date like 2026-12-25" in page
     assert not RoutingSettings.objects.exists()
+
+
+def test_webhook_event_page_shows_a_payload_nested_900_deep(supervisor_client):
+    """Older releases stored such bodies; the page must still open (no RecursionError)."""
+    nested = "[" * 900 + "]" * 900
+    event = WebhookEvent.objects.create(event="call.failed", call_id="CA-DEEP", status="failed",
+                                        raw_body='{"event": "call.failed", "metadata": ' + nested + "}")
+
+    response = supervisor_client.get(f"/admin/integration/webhookevent/{event.pk}/change/")
+
+    assert response.status_code == 200
+    assert "CA-DEEP" in response.content.decode()
+    assert "nested too deeply to show" in response.content.decode()

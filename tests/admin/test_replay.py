@@ -145,3 +145,36 @@ def test_an_event_whose_payload_was_pruned_is_not_replayed(supervisor_client, po
     assert f"Event {event.pk} not replayed: its payload was pruned" in page
     event.refresh_from_db()
     assert event.status == WebhookEvent.Status.DONE
+
+
+def test_an_unexpected_error_is_retried_then_failed_then_replayed_once_fixed(
+        supervisor_client, post_webhook, run_worker, freshdesk):
+    """Freshdesk answers 200 with something that is not a ticket: no code path expects it.
+
+    The event is retried a bounded number of times, then failed with the error, shown in the
+    admin and replayable; it never stays `processing`.
+    """
+    from integration.processing.machine import UNEXPECTED_ATTEMPTS
+
+    post_webhook(signed("call.failed", "CA330", status="no-answer"))
+    run_worker()
+    ticket_id = next(iter(freshdesk.tickets))
+    freshdesk.fail_next(200, body=["maintenance"], count=UNEXPECTED_ATTEMPTS,
+                        path_prefix=f"/api/v2/tickets/{ticket_id}", method="GET")
+    post_webhook(signed("call.completed", "CA331", direction="outbound", duration_seconds=60,
+                        **{"from": "+254203893800", "to": "+254712345678"}))
+    run_worker()
+
+    event = WebhookEvent.objects.get(call_id="CA331")
+    assert (event.status, event.attempts) == (WebhookEvent.Status.FAILED, UNEXPECTED_ATTEMPTS)
+    assert "AttributeError" in event.last_error
+    listed = supervisor_client.get(EVENTS, {"status__exact": "failed"}).content.decode()
+    assert "CA331" in listed and "AttributeError" in listed
+
+    supervisor_client.post(f"{EVENTS}{event.pk}/replay/")
+    run_worker()
+
+    event.refresh_from_db()
+    assert event.status == WebhookEvent.Status.DONE
+    assert "callback_needed" not in freshdesk.tickets[ticket_id]["tags"]
+    assert notes_count(freshdesk) == 1  # the callback note, added once over six runs

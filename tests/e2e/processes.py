@@ -1,6 +1,7 @@
 """Start SautiDesk's real processes (gunicorn web, Celery worker) for end-to-end tests and benches."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -37,10 +38,15 @@ def service_env(**overrides):
 
 
 @contextmanager
-def running(args, env, ready=None, timeout=30, log_name="process"):
-    """Run a process for the duration of the block; `ready()` must turn true before it starts."""
+def running(args, env, ready=None, timeout=30, log_name="process", own_group=False):
+    """Run a process for the duration of the block; `ready()` must turn true before it starts.
+
+    `own_group` starts it in a process group of its own, so that `kill_group` can kill it
+    with all its children at once, as a lost host or the OOM killer would.
+    """
     log = open(ROOT / "var" / f"{log_name}.log", "wb") if (ROOT / "var").is_dir() else subprocess.DEVNULL
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=own_group)
     try:
         deadline = time.monotonic() + timeout
         while ready and not ready():
@@ -59,6 +65,12 @@ def running(args, env, ready=None, timeout=30, log_name="process"):
             proc.wait()
         if log is not subprocess.DEVNULL:
             log.close()
+
+
+def kill_group(proc):
+    """SIGKILL a process started with `own_group` and every child it has: no goodbyes, no acks."""
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def http_ok(url):
@@ -80,8 +92,17 @@ def web(env, workers=2):
 
 
 @contextmanager
-def worker(env, concurrency=2, name="worker"):
+def worker(env, concurrency=2, name="worker", own_group=False):
     args = [str(BIN / "celery"), "-A", "sautidesk", "worker", "--loglevel", "INFO",
             "--concurrency", str(concurrency), "--hostname", f"{name}-{os.getpid()}@%h"]
+    with running(args, env, log_name=name, own_group=own_group) as proc:
+        yield proc
+
+
+@contextmanager
+def beat(env, schedule_dir, name="beat"):
+    """Celery beat as deployed: the sweep every 15 s, the heartbeat, the availability refresh."""
+    args = [str(BIN / "celery"), "-A", "sautidesk", "beat", "--loglevel", "INFO",
+            "--schedule", str(schedule_dir / "celerybeat-schedule")]
     with running(args, env, log_name=name) as proc:
         yield proc

@@ -155,3 +155,34 @@ def test_late_answered_does_not_move_a_completed_call_back(post_webhook):
 
 def test_get_is_not_allowed(client):
     assert client.get("/webhooks/sautikit/").status_code == 405
+
+
+@pytest.mark.parametrize("signed_at", [10**400, -10**400, 2**63, 1e308], ids=["huge", "huge-negative", "int64",
+                                                                         "float"])
+def test_signed_at_beyond_any_clock_is_refused_with_a_4xx(post_webhook, signed_at):
+    body = {"event": "call.failed", "call_id": "CA113", "signed_at": signed_at, "signature": "00" * 32}
+
+    response = post_webhook(body)
+
+    assert response.status_code in (401, 403)
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("depth", [40, 900, 990, 2000])
+def test_deeply_nested_body_is_a_400_at_any_depth(post_webhook, depth):
+    body = json.dumps(signed("call.failed", f"CA114-{depth}"))  # json.dumps itself fails that deep
+    nested = '{"a": ' * depth + "{}" + "}" * depth
+    response = post_webhook(f'{body[:-1]}, "metadata": {nested}}}'.encode())
+
+    assert response.status_code == 400, response.content
+    assert not WebhookEvent.objects.exists()
+
+
+def test_call_id_and_event_are_stored_exactly_as_signed(post_webhook):
+    """What the signature covers is what identifies the event: no trimming after the check."""
+    padded = post_webhook(signed("call.failed", " CA115 "))
+    plain = post_webhook(signed("call.failed", "CA115"))
+
+    assert (padded.status_code, plain.status_code) == (202, 202)
+    assert sorted(WebhookEvent.objects.values_list("call_id", flat=True)) == [" CA115 ", "CA115"]
+    assert sorted(Call.objects.values_list("call_id", flat=True)) == [" CA115 ", "CA115"]

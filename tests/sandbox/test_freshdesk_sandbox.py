@@ -4,6 +4,7 @@ No Django and no database: these talk to the server with ``requests`` only.
 """
 
 import re
+import time
 
 import pytest
 import requests
@@ -351,6 +352,41 @@ def test_drop_after_apply_creates_the_ticket_but_loses_the_answer(fd, api):
     assert len(fd.tickets) == 1
     assert api.post(api.url("/api/v2/tickets"), json=phone_ticket()).status_code == 201
     assert len(fd.tickets) == 2  # retrying blindly duplicates: that is the client's problem to avoid
+
+
+def test_slow_create_stores_the_ticket_after_the_client_gave_up(fd, api):
+    fd.slow_create(1.0)
+
+    with pytest.raises(requests.Timeout):
+        api.post(api.url("/api/v2/tickets"), json=phone_ticket(), timeout=0.2)
+    assert fd.tickets == {}  # still held: a look now finds nothing
+    # Only the create is held: a note and a look-up in the meantime go through at once.
+    assert api.get(api.url("/api/v2/tickets"), timeout=0.5).status_code == 200
+
+    deadline = time.monotonic() + 5
+    while not fd.tickets and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [t["subject"] for t in fd.tickets.values()] == [phone_ticket()["subject"]]
+    assert api.post(api.url("/api/v2/tickets"), json=phone_ticket(), timeout=0.5).status_code == 201
+
+
+def test_a_restarted_sandbox_with_a_state_file_keeps_its_data_and_never_reuses_an_id(tmp_path):
+    state = tmp_path / "freshdesk.json"
+    with FreshdeskSandbox(api_key="k", state_file=state) as first:
+        created = requests.post(f"{first.base_url}/api/v2/tickets", json=phone_ticket(), auth=("k", "X")).json()
+        requests.post(f"{first.base_url}/api/v2/tickets/{created['id']}/notes", json={"body": "kept"},
+                      auth=("k", "X"))
+
+    with FreshdeskSandbox(api_key="k", state_file=state) as second:
+        kept = requests.get(f"{second.base_url}/api/v2/tickets/{created['id']}", auth=("k", "X")).json()
+        again = requests.post(f"{second.base_url}/api/v2/tickets", json=phone_ticket(), auth=("k", "X")).json()
+        assert kept["subject"] == created["subject"]
+        assert [n["body"] for n in second.notes[created["id"]]] == ["kept"]
+        assert again["id"] > created["id"]
+        assert again["requester_id"] == created["requester_id"]  # the contact was kept too
+
+    with FreshdeskSandbox(api_key="k") as in_memory:  # without a file, nothing is kept
+        assert in_memory.tickets == {}
 
 
 def test_delay_makes_matching_requests_slow_until_cleared(fd, api):

@@ -1,4 +1,8 @@
-"""`manage.py sandbox`: run the local Freshdesk and Sautikit stand-ins until interrupted."""
+"""`manage.py sandbox`: run the local Freshdesk and Sautikit stand-ins until interrupted.
+
+The Freshdesk stand-in keeps its tickets, contacts and ids in `var/sandbox-freshdesk.json`, so
+a restart never hands out a ticket id that SautiDesk's database already knows as another call's.
+"""
 
 import signal
 import threading
@@ -37,16 +41,19 @@ class Command(BaseCommand):
         parser.add_argument("--ring-seconds", type=float, default=3.0, help="Ringing before the outcome.")
         parser.add_argument("--talk-seconds", type=float, default=10.0,
                             help="How long an answered call lasts (its reported duration).")
+        parser.add_argument("--state-file", default=str(settings.VAR_DIR / "sandbox-freshdesk.json"),
+                            help="Where the Freshdesk stand-in keeps its data across restarts.")
 
     def handle(self, *args, **options):
         freshdesk = FreshdeskSandbox(api_key=options["freshdesk_key"], host=options["host"],
                                      port=options["freshdesk_port"], rate_limit_per_minute=options["rate_limit"],
-                                     time_zone=settings.TIME_ZONE).start()
+                                     time_zone=settings.TIME_ZONE, state_file=options["state_file"]).start()
         sautikit = SautikitSandbox(api_key=options["sautikit_key"], host=options["host"],
                                    port=options["sautikit_port"]).start()
         for agent in DEMO_AGENTS:
             freshdesk.add_agent(**agent, available=True)
         self.stdout.write(f"Freshdesk sandbox: {freshdesk.base_url}  (tickets: {freshdesk.base_url}/_sandbox/)")
+        self.stdout.write(f"  {len(freshdesk.tickets)} tickets kept in {options['state_file']}")
         self.stdout.write(f"Sautikit sandbox:  {sautikit.base_url}")
         self.stdout.write(self._play_outbound(sautikit, options))
         self.stdout.write(f"{len(DEMO_AGENTS)} demo agents available. Ctrl-C to stop.")
