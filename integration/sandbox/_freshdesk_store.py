@@ -1,4 +1,4 @@
-"""In-memory Freshdesk account: tickets, conversations, contacts and agents as JSON dicts.
+"""In-memory Freshdesk account: tickets, conversations, contacts, agents and groups as JSON dicts.
 
 Records are kept exactly as Freshdesk API v2 returns them, so ``FreshdeskSandbox.tickets[1]``
 is what ``GET /api/v2/tickets/1`` would answer. Ids only ever grow, even across ``reset()``,
@@ -52,15 +52,18 @@ class FreshdeskStore:
         self.notes: dict[int, list[dict]] = {}
         self.contacts: dict[int, dict] = {}
         self.agents: dict[int, dict] = {}
+        self.groups: dict[int, dict] = {}
         self.attachment_bodies: dict[int, bytes] = {}
         self._ticket_ids = itertools.count(1)
         self._contact_ids = itertools.count(101_000_001)
         self._agent_ids = itertools.count(201_000_001)
         self._note_ids = itertools.count(301_000_001)
         self._attachment_ids = itertools.count(401_000_001)
+        self._group_ids = itertools.count(501_000_001)
 
     def clear(self) -> None:
-        for table in (self.tickets, self.notes, self.contacts, self.agents, self.attachment_bodies):
+        for table in (self.tickets, self.notes, self.contacts, self.agents, self.groups,
+                      self.attachment_bodies):
             table.clear()
 
     # -- contacts --------------------------------------------------------------------------
@@ -114,13 +117,13 @@ class FreshdeskStore:
     # -- agents ----------------------------------------------------------------------------
 
     def add_agent(self, id=None, name="Wanjiku", email=None, available=True, phone=None, mobile=None,
-                  active=True) -> dict:
+                  active=True, group_ids=()) -> dict:
         agent_id = int(id) if id is not None else next(self._agent_ids)
         now = iso(utc_now())
         agent = {
             "id": agent_id, "available": bool(available), "available_since": now if available else None,
             "occasional": False, "signature": None, "ticket_scope": 1, "type": "support_agent",
-            "group_ids": [], "role_ids": [], "skill_ids": [], "focus_mode": False,
+            "group_ids": [int(g) for g in group_ids], "role_ids": [], "skill_ids": [], "focus_mode": False,
             "created_at": now, "updated_at": now, "last_active_at": None,
             "contact": {
                 "active": bool(active), "email": email or f"agent{agent_id}@sandbox.example",
@@ -137,6 +140,34 @@ class FreshdeskStore:
         agent["available_since"] = iso(utc_now()) if available else None
         agent["updated_at"] = iso(utc_now())
         return agent
+
+    # -- groups ----------------------------------------------------------------------------
+
+    def add_group(self, id=None, name="Support", description=None, agent_ids=()) -> dict:
+        """A group as the list API shows it; membership lives on the agents' ``group_ids``."""
+        group_id = int(id) if id is not None else next(self._group_ids)
+        now = iso(utc_now())
+        group = {
+            "id": group_id, "name": name, "description": description, "escalate_to": None,
+            "unassigned_for": "30m", "business_hour_id": None, "group_type": "support_agent_group",
+            "created_at": now, "updated_at": now,
+        }
+        self.groups[group_id] = group
+        for agent_id in agent_ids:
+            self.agents[int(agent_id)]["group_ids"].append(group_id)
+        return group
+
+    def delete_group(self, group_id: int) -> None:
+        """As in Freshdesk: the group goes, and with it every agent's membership."""
+        del self.groups[group_id]
+        for agent in self.agents.values():
+            if group_id in agent["group_ids"]:
+                agent["group_ids"].remove(group_id)
+
+    def group_with_agents(self, group: dict) -> dict:
+        """``GET /groups/{id}``: the listed fields plus ``agent_ids`` and ``auto_ticket_assign``."""
+        members = [a["id"] for _, a in sorted(self.agents.items()) if group["id"] in a["group_ids"]]
+        return {**group, "agent_ids": members, "auto_ticket_assign": False}
 
     def current_agent(self) -> dict:
         """``/agents/me``: the first agent, or the account admin whose key the sandbox holds."""
@@ -231,4 +262,5 @@ class FreshdeskStore:
             ],
             "contacts": [contact for _, contact in sorted(self.contacts.items())],
             "agents": [agent for _, agent in sorted(self.agents.items())],
+            "groups": [group for _, group in sorted(self.groups.items())],
         }

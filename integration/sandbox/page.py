@@ -1,7 +1,7 @@
 """The read-only page at ``/_sandbox/`` of the Freshdesk stand-in.
 
 It lets a person running the service in sandbox mode see what SautiDesk did to "Freshdesk":
-tickets newest first with requester phone, tags and status, and each ticket's notes.
+tickets newest first with requester phone, group, tags and status, and each ticket's notes.
 Everything shown comes from API callers, so every value is HTML-escaped.
 """
 
@@ -39,7 +39,8 @@ def render_page(state: dict) -> str:
     """HTML for a ``FreshdeskSandbox.state()`` snapshot."""
     contacts = {c["id"]: c for c in state["contacts"]}
     tickets = sorted(state["tickets"], key=lambda t: (t["created_at"], t["id"]), reverse=True)
-    articles = "\n".join(_ticket(t, contacts.get(t["requester_id"], {})) for t in tickets)
+    groups = {g["id"]: g["name"] for g in state.get("groups", [])}
+    articles = "\n".join(_ticket(t, contacts.get(t["requester_id"], {}), groups) for t in tickets)
     agents = ", ".join(
         f"{_e(a['contact']['name'])} ({'available' if a['available'] else 'away'})" for a in state["agents"]
     )
@@ -55,7 +56,7 @@ def render_page(state: dict) -> str:
     )
 
 
-def _ticket(ticket: dict, requester: dict) -> str:
+def _ticket(ticket: dict, requester: dict, groups: dict) -> str:
     tags = "".join(f"<span class='tag'>{_e(tag)}</span>" for tag in ticket.get("tags") or []) or "—"
     phone = requester.get("phone") or requester.get("mobile")
     notes = "".join(_note(note) for note in ticket.get("notes") or [])
@@ -66,6 +67,7 @@ def _ticket(ticket: dict, requester: dict) -> str:
         f"<dt>Status</dt><dd>{_e(STATUS_NAMES.get(ticket['status'], ticket['status']))}</dd>"
         f"<dt>Priority</dt><dd>{_e(PRIORITY_NAMES.get(ticket['priority'], ticket['priority']))}</dd>"
         f"<dt>Source</dt><dd>{_e(SOURCE_NAMES.get(ticket['source'], ticket['source']))}</dd>"
+        f"<dt>Group</dt><dd>{_e(groups.get(ticket.get('group_id'), ticket.get('group_id')) or '—')}</dd>"
         f"<dt>Tags</dt><dd>{tags}</dd>"
         f"<dt>Created</dt><dd>{_e(ticket['created_at'])}</dd></dl>"
         f"<div class='muted description'>{_e(ticket.get('description_text'))}</div>"
