@@ -1,8 +1,11 @@
 """What SautiDesk keeps of calls: the webhook deliveries, the calls, and their tickets."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Min
+
+from .routing import texts
 
 
 class WebhookEventQuerySet(models.QuerySet):
@@ -21,8 +24,9 @@ class WebhookEvent(models.Model):
 
     Only deliveries whose signature verified are stored, but the signature covers
     `signed_at.call_id.event` and not the body, so the rest of the payload is
-    still untrusted input. The first stored delivery of an event (call_id, event)
-    wins; later copies are duplicates, never updates.
+    still untrusted input. The first stored delivery of an event (call_id, event, step)
+    wins; later copies are duplicates, never updates. `step` sets apart the answers to a
+    voice menu, which are `call.routing` events of the same call (see its help text).
 
     Being stored is not being done: `status` says which, and a failed event can
     be replayed from the admin or with `manage.py replay_events`.
@@ -39,6 +43,12 @@ class WebhookEvent(models.Model):
 
     event = models.CharField(max_length=40, help_text="Sautikit event type, e.g. call.failed.")
     call_id = models.CharField(max_length=64, help_text="Sautikit call id the event is about.")
+    step = models.CharField(
+        max_length=24, blank=True, default="",
+        help_text="Empty, except for a call.routing carrying the caller's menu keys: each is stored "
+        "once per signing time ('digits@1767000000'), so every menu step of a call is on record "
+        "while a repeated delivery of one step is a duplicate.",
+    )
     raw_body = models.TextField(
         blank=True, help_text="The request body as received. Pruned after the retention period."
     )
@@ -67,7 +77,7 @@ class WebhookEvent(models.Model):
     class Meta:
         ordering = ["-received_at"]
         constraints = [
-            models.UniqueConstraint(fields=["call_id", "event"], name="one_event_per_call_and_type"),
+            models.UniqueConstraint(fields=["call_id", "event", "step"], name="one_event_per_call_type_and_step"),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
@@ -110,6 +120,10 @@ class Ticket(models.Model):
         max_length=150, blank=True, help_text="Agent who called back, or supervisor who closed it."
     )
     callback_done_reason = models.CharField(max_length=255, blank=True)
+    team = models.ForeignKey(
+        "agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets",
+        help_text="The team the caller chose in the voice menu; the ticket is in its Freshdesk group.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -177,6 +191,31 @@ class Call(models.Model):
         help_text="Set just before a ticket is created in Freshdesk: a recent value is a lease "
         "held by one worker, an old one an interrupted attempt to reconcile.",
     )
+    team = models.ForeignKey(
+        "agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls",
+        help_text="The team the voice menu sent the caller to.",
+    )
+    language = models.CharField(
+        max_length=8, blank=True, choices=texts.LANGUAGES,
+        help_text="The language the caller heard the voice menu in (after any switch).",
+    )
+    menu_choice = models.CharField(
+        max_length=8, blank=True,
+        help_text="The key the caller chose in the voice menu, or 'none' when they chose no valid "
+        "key twice and went to the default team. Empty while they have not chosen.",
+    )
+    menu_misses = models.PositiveSmallIntegerField(
+        default=0, help_text="Menu answers with no key or a key that is not on the menu."
+    )
+    menu_keys_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When Sautikit signed the last menu keys taken: a step signed then or earlier "
+        "(a repeated delivery) changes nothing.",
+    )
+    heard_message = models.BooleanField(
+        default=False, help_text="The caller chose a recorded message, heard it and was not put "
+        "through: no callback is owed.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -187,8 +226,17 @@ class Call(models.Model):
         return f"{self.call_id} {self.direction} {self.from_number} → {self.to_number}"
 
 
+def _bilingual(name, max_length=300, **kwargs):
+    """The `<name>_en`, `<name>_sw` pair of fields of one message, defaulting to the shipped texts."""
+    return [models.CharField(max_length=max_length, default=texts.default(name, suffix), **kwargs)
+            for suffix in ("en", "sw")]
+
+
 class RoutingSettings(models.Model):
-    """Supervisor-editable routing rules; a single row, which wins over BUSINESS_HOURS."""
+    """Supervisor-editable routing rules for the whole desk; a single row, which wins over BUSINESS_HOURS.
+
+    A team leaves empty what it does not set for itself, and gets these.
+    """
 
     class BusyAction(models.TextChoices):
         VOICEMAIL = "voicemail", "Take a voicemail"
@@ -203,21 +251,14 @@ class RoutingSettings(models.Model):
         blank=True, help_text="Dates when calls are not routed to agents, one YYYY-MM-DD a line."
     )
     language = models.CharField(
-        max_length=8, default="en-KE", choices=[("en-KE", "English (Kenya)"), ("sw-KE", "Kiswahili")]
+        max_length=8, default=texts.EN, choices=texts.LANGUAGES,
+        help_text="The language of calls to a number without a voice menu.",
     )
-    greeting = models.CharField(
-        max_length=300, default="Thank you for calling. Connecting you to an agent now."
-    )
-    closed_message = models.CharField(
-        max_length=300,
-        default="Thank you for calling. We are closed now. Please leave a message after the tone "
-        "and we will call you back.",
-    )
-    busy_message = models.CharField(
-        max_length=300,
-        default="All our agents are busy. Please leave a message after the tone and we will call "
-        "you back.",
-    )
+    greeting_en, greeting_sw = _bilingual("greeting", help_text="Said before an agent is rung.")
+    closed_message_en, closed_message_sw = _bilingual(
+        "closed_message", help_text="Said out of hours and on holidays, before the voicemail.")
+    busy_message_en, busy_message_sw = _bilingual(
+        "busy_message", help_text="Said when nobody is free.")
     busy_action = models.CharField(max_length=10, choices=BusyAction.choices, default=BusyAction.VOICEMAIL)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -226,6 +267,94 @@ class RoutingSettings(models.Model):
 
     def __str__(self):
         return "Routing settings"
+
+    @classmethod
+    def current(cls):
+        """The row supervisors edit, or the shipped defaults while there is none."""
+        return cls.objects.order_by("pk").first() or cls()
+
+
+class Menu(models.Model):
+    """A voice menu: what callers to one of our numbers hear first, and where each key sends them.
+
+    The menu is spoken in its `language`; its language key (when set) plays it in the
+    other one. No key, or a key not on the menu, plays it once more; the second time
+    the caller goes to the default team.
+    """
+
+    number = models.CharField(
+        max_length=32, blank=True, unique=True,
+        help_text="The Sautikit number this menu answers, e.g. +254203893800. Empty: every number "
+        "without a menu of its own.",
+    )
+    enabled = models.BooleanField(
+        default=True, help_text="Off: calls to this number go straight to the whole desk, as with no menu."
+    )
+    language = models.CharField(
+        max_length=8, default=texts.EN, choices=texts.LANGUAGES, help_text="The language callers hear first."
+    )
+    language_key = models.CharField(
+        max_length=1, blank=True, default="9",
+        choices=[("", "No language switch")] + [(k, k) for k in "0123456789*#"],
+        help_text="Offered at the end of the menu in the other language's words ('Kwa Kiswahili, "
+        "bonyeza 9'): pressing it plays the menu in that language.",
+    )
+    greeting_en, greeting_sw = _bilingual("menu_greeting", help_text="Said before the menu's choices.")
+    retry_message_en, retry_message_sw = _bilingual(
+        "retry_message", help_text="Said before the choices when the menu is played again.")
+    default_team = models.ForeignKey(
+        "agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Where callers go who choose nothing (twice). Empty: the whole desk.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self):
+        return f"Voice menu for {self.number or 'every number'}"
+
+
+class MenuOption(models.Model):
+    """One key of a voice menu and what it does."""
+
+    class Action(models.TextChoices):
+        TEAM = "team", "Put through to a team"
+        MESSAGE = "message", "Play a message, then hang up"
+        VOICEMAIL = "voicemail", "Take a voicemail"
+
+    menu = models.ForeignKey(Menu, on_delete=models.CASCADE, related_name="options")
+    key = models.CharField(max_length=1, choices=[(k, k) for k in "123456789"])
+    label_en = models.CharField(
+        max_length=60, blank=True, help_text="Completes 'For …, press 1.', e.g. 'sales'.")
+    label_sw = models.CharField(
+        max_length=60, blank=True, help_text="Completes 'Kwa …, bonyeza 1.', e.g. 'mauzo'.")
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.TEAM)
+    team = models.ForeignKey(
+        "agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The team rung; for a voicemail, the team whose group gets the callback ticket.",
+    )
+    message_en = models.CharField(
+        max_length=500, blank=True, help_text="The message played, or said before a voicemail's tone.")
+    message_sw = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["menu", "key"]
+        constraints = [models.UniqueConstraint(fields=["menu", "key"], name="one_option_per_key")]
+
+    def __str__(self):
+        return f"{self.key}: {self.label_en or self.label_sw}"
+
+    def clean(self):
+        errors = {}
+        if not (self.label_en.strip() or self.label_sw.strip()):
+            errors["label_en"] = "Say what the key is for, in English, Kiswahili or both."
+        if self.action == self.Action.TEAM and self.team_id is None:
+            errors["team"] = "Choose the team this key puts callers through to."
+        if self.action == self.Action.MESSAGE and not (self.message_en.strip() or self.message_sw.strip()):
+            errors["message_en"] = "Write the message callers hear."
+        if errors:
+            raise ValidationError(errors)
 
 
 class Heartbeat(models.Model):

@@ -121,6 +121,8 @@ def call_completed(row, event, client):
     duration = call.duration_seconds or 0
     cost = f" Cost: KES {call.cost_kes:.2f}." if call.cost_kes is not None else ""
     body = f"<p>Call ended. Duration: {duration}s.{cost}</p>"
+    if call.direction == Call.Direction.INBOUND and call.heard_message and not call.ticket_id:
+        return WebhookEvent.Status.IGNORED  # the caller chose a recorded message: nothing to follow up
     if call.direction == Call.Direction.INBOUND:
         add_note_once(row, _ticket_for_inbound(call, event, client), body, client)
         return None

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from ..clients import freshdesk
 from ..models import Call, Ticket
+from .menu_fields import menu_fields
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class TicketBusy(Exception):
 def ensure_ticket(call_pk, kind, subject, description, tags, requester_name, client):
     """Return the call's Ticket, creating it in Freshdesk only if it surely does not exist."""
     with transaction.atomic():
-        call = Call.objects.select_for_update(of=("self",)).select_related("ticket").get(pk=call_pk)
+        call = Call.objects.select_for_update(of=("self",)).select_related("ticket", "team").get(pk=call_pk)
         if call.ticket_id:
             return call.ticket
         now = timezone.now()
@@ -66,10 +67,12 @@ def ensure_ticket(call_pk, kind, subject, description, tags, requester_name, cli
             logger.info("ticket reconciled", extra={"call_id": call.call_id, "ticket_id": created["id"]})
         else:
             stage = "create"
-            created = client.create_ticket(
-                subject=subject, description=description, phone=requester, name=requester_name,
+            menu = menu_fields(call)
+            created = _create(
+                client, call, menu.group_id,
+                subject=subject, description=description + menu.line, phone=requester, name=requester_name,
                 status=freshdesk.TICKET_STATUS_OPEN, priority=freshdesk.TICKET_PRIORITY_MEDIUM,
-                source=freshdesk.TICKET_SOURCE_PHONE, tags=list(tags),
+                source=freshdesk.TICKET_SOURCE_PHONE, tags=[*tags, *menu.tags],
             )
             logger.info("ticket created", extra={"call_id": call.call_id, "ticket_id": created["id"]})
     except freshdesk.FreshdeskError as err:
@@ -81,15 +84,33 @@ def ensure_ticket(call_pk, kind, subject, description, tags, requester_name, cli
             ticket_requested_at=expired if unsure else None
         )
         raise
-    return _save(call_pk, created["id"], kind, requester, subject)
+    return _save(call_pk, created["id"], kind, requester, subject, call.team_id)
 
 
-def _save(call_pk, freshdesk_id, kind, requester, subject):
+def _create(client, call, group_id, **fields):
+    """Create the ticket in the team's group; without it if Freshdesk no longer has that group.
+
+    A group deleted in Freshdesk is known to us only at the next team sync: a ticket in
+    no group is better than no ticket (its tags still say what the caller chose).
+    """
+    if group_id is None:
+        return client.create_ticket(**fields)
+    try:
+        return client.create_ticket(group_id=group_id, **fields)
+    except freshdesk.ValidationFailed as err:
+        if not any(isinstance(e, dict) and e.get("field") == "group_id" for e in err.errors):
+            raise
+        logger.warning("team group refused, ticket created without it",
+                       extra={"call_id": call.call_id, "group_id": group_id})
+        return client.create_ticket(**fields)
+
+
+def _save(call_pk, freshdesk_id, kind, requester, subject, team_id=None):
     with transaction.atomic():
         ticket, _ = Ticket.objects.get_or_create(
             freshdesk_id=freshdesk_id,
             defaults={"kind": kind, "requester_number": requester, "subject": subject[:255],
-                      "callback_open": kind == Ticket.Kind.CALLBACK},
+                      "callback_open": kind == Ticket.Kind.CALLBACK, "team_id": team_id},
         )
         Call.objects.filter(pk=call_pk).update(ticket=ticket, updated_at=timezone.now())
     return ticket
