@@ -20,7 +20,10 @@ SUPERVISOR_PERMISSIONS = [
     ("integration", "call", ("view",)),
     ("integration", "ticket", ("view", "change")),
     ("integration", "routingsettings", ("view", "change", "add")),
+    ("integration", "menu", ("view", "change", "add", "delete")),
+    ("integration", "menuoption", ("view", "change", "add", "delete")),
     ("agents", "agentphone", ("view", "change", "add", "delete")),
+    ("agents", "team", ("view", "change")),
 ]
 
 
