@@ -1,8 +1,11 @@
 """`manage.py simulate_call STORY`: send Sautikit's webhooks for a call to a running SautiDesk.
 
 Stories: `missed` (call.failed), `answered` (call.answered, call.completed,
-recording.ready), `routing` (call.routing, prints the voice actions). It signs
-each webhook as Sautikit would, then waits for the worker and prints the ticket.
+recording.ready), `routing` (call.routing, prints the voice actions), `menu` (the
+voice menu: call.routing, then one more with each key of `--press`, e.g. `--press 2`
+or `--press 92` for Kiswahili then 2; then the call is answered, or missed with
+`--missed`). It signs each webhook as Sautikit would, then waits for the worker and
+prints the ticket.
 """
 
 import time
@@ -12,7 +15,7 @@ import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from integration.models import Call, WebhookEvent
+from integration.models import Call, Menu, WebhookEvent
 from integration.intake.signature import sign
 
 SANDBOX_SECRET = "whsec_sandbox"
@@ -26,7 +29,11 @@ class Command(BaseCommand):
     requires_system_checks = []  # runs beside a sandbox-mode server that has no credentials in .env
 
     def add_arguments(self, parser):
-        parser.add_argument("story", choices=["missed", "answered", "routing"])
+        parser.add_argument("story", choices=["missed", "answered", "routing", "menu"])
+        parser.add_argument("--press", default="1",
+                            help="menu story: the keys the caller presses, one menu step each (default 1).")
+        parser.add_argument("--missed", action="store_true",
+                            help="menu story: the agent rung does not answer.")
         parser.add_argument("--from", dest="caller", default="0712345678", help="Caller's number.")
         parser.add_argument("--to", default="+254203893800", help="The Sautikit number called.")
         parser.add_argument("--url", default=settings.PUBLIC_BASE_URL or "http://127.0.0.1:8000",
@@ -42,6 +49,9 @@ class Command(BaseCommand):
             answer = self.send("call.routing", call_id)
             self.stdout.write(f"Voice actions for {call_id}:\n{answer.text}")
             return
+        if story == "menu":
+            self.menu_story(call_id)
+            return
         if story == "missed":
             self.send("call.failed", call_id, status="no-answer")
         else:
@@ -51,8 +61,57 @@ class Command(BaseCommand):
             self.send("recording.ready", call_id, recording_url=recording, recording_duration_seconds=90)
         self.report(call_id)
 
-    def send(self, event, call_id, **fields):
-        signed_at = int(time.time())
+    def menu_story(self, call_id):
+        """A caller goes through the voice menu, then the call goes on as its last answer says."""
+        to = self.options["to"]
+        if not Menu.objects.filter(number__in=[to, ""], enabled=True).exists():
+            raise CommandError(f"No voice menu answers {to}: a supervisor sets one up in the admin "
+                               "(Voice menu) first.")
+        # One menu step after the other, each signed a second after the last (as on a real call).
+        started = int(time.time())
+        answer = self.send("call.routing", call_id, signed_at=started)
+        self.describe(answer)
+        for step, key in enumerate(self.options["press"], start=1):
+            self.stdout.write(f"Caller presses {key}")
+            answer = self.send("call.routing", call_id, signed_at=started + step, digits=key)
+            self.describe(answer)
+        actions = [next(iter(a)) for a in answer.json().get("actions", [])]
+        if "getDigits" in actions:
+            raise CommandError("The menu is still waiting for a key: press one on the menu (see above).")
+        if "dial" in actions and not self.options["missed"]:
+            self.send("call.answered", call_id)
+            self.send("call.completed", call_id, duration_seconds=95)
+        elif "dial" in actions:
+            self.send("call.failed", call_id, status="no-answer")
+        else:
+            self.send("call.completed", call_id, duration_seconds=30)
+        if Call.objects.filter(call_id=call_id, heard_message=True).exists():
+            self.stdout.write(self.style.SUCCESS("The caller heard a recorded message: no ticket is needed."))
+            return
+        self.report(call_id)
+        call = Call.objects.select_related("team", "ticket").get(call_id=call_id)
+        team = f"{call.team.name} (Freshdesk group {call.team.freshdesk_group_id})" if call.team else "none"
+        self.stdout.write(f"  team: {team}; menu choice: {call.menu_choice or '—'}; "
+                          f"language: {call.language or '—'}")
+
+    def describe(self, answer):
+        """The voice actions as a person reads them: what the caller hears, then what happens."""
+        for action in answer.json().get("actions", []):
+            kind, body = next(iter(action.items()))
+            say = body.get("say") if kind == "getDigits" else body if kind == "say" else None
+            if say:
+                self.stdout.write(f"  caller hears ({say['language']}): “{say['text']}”")
+            if kind == "getDigits":
+                self.stdout.write(f"  waits {body['timeout']} s for a key")
+            elif kind == "dial":
+                self.stdout.write(f"  rings {body['to']}")
+            elif kind == "record":
+                self.stdout.write("  takes a voicemail")
+            elif kind == "hangup":
+                self.stdout.write("  hangs up")
+
+    def send(self, event, call_id, signed_at=None, **fields):
+        signed_at = signed_at or int(time.time())
         body = {"event": event, "call_id": call_id, "direction": "inbound",
                 "from": self.options["caller"], "to": self.options["to"], **fields,
                 "signed_at": signed_at, "signature": sign(self.options["secret"], signed_at, call_id, event)}
