@@ -10,9 +10,9 @@ class AgentPhoneQuerySet(models.QuerySet):
         return self.filter(is_active=True).exclude(phone="", freshdesk_phone="")
 
 
-def _message(what):
+def _message(label, what):
     return models.CharField(
-        max_length=300, blank=True, help_text=f"{what} Empty: the whole desk's (routing settings)."
+        label, max_length=300, blank=True, help_text=f"{what} Empty: the whole desk's (routing settings)."
     )
 
 
@@ -47,12 +47,12 @@ class Team(models.Model):
         blank=True, help_text="Dates when this team takes no calls, one YYYY-MM-DD a line. Empty: the "
         "whole desk's holidays; when set, only these count for the team.",
     )
-    greeting_en = _message("Said in English before an agent of this team is rung.")
-    greeting_sw = _message("Said in Kiswahili before an agent of this team is rung.")
-    closed_message_en = _message("Said in English outside the team's hours, before the voicemail.")
-    closed_message_sw = _message("Said in Kiswahili outside the team's hours, before the voicemail.")
-    busy_message_en = _message("Said in English when nobody in the team is free.")
-    busy_message_sw = _message("Said in Kiswahili when nobody in the team is free.")
+    greeting_en = _message("greeting (English)", "Said before an agent of this team is rung.")
+    greeting_sw = _message("greeting (Kiswahili)", "Said before an agent of this team is rung.")
+    closed_message_en = _message("closed message (English)", "Said out of hours, before a voicemail.")
+    closed_message_sw = _message("closed message (Kiswahili)", "Said out of hours, before a voicemail.")
+    busy_message_en = _message("busy message (English)", "Said when nobody in the team is free.")
+    busy_message_sw = _message("busy message (Kiswahili)", "Said when nobody in the team is free.")
     busy_action = models.CharField(
         max_length=10, choices=BusyAction.choices, default=BusyAction.DESK, blank=True,
         help_text="What happens when nobody in the team is free.",

@@ -142,7 +142,9 @@ def _fields(agent):
 
 def _group_ids(agent):
     ids = agent.get("group_ids")
-    return {g for g in ids if isinstance(g, int) and not isinstance(g, bool)} if isinstance(ids, list) else set()
+    if not isinstance(ids, list):
+        return set()
+    return {g for g in ids if isinstance(g, int) and not isinstance(g, bool)}
 
 
 def _learn_new_groups(client, groups):

@@ -78,8 +78,8 @@ def sync_teams(client=None):
 
 def unknown_groups(group_ids):
     """The group ids among `group_ids` that no Team row has yet."""
-    known = set(Team.objects.filter(freshdesk_group_id__in=group_ids).values_list("freshdesk_group_id", flat=True))
-    return set(group_ids) - known
+    known = Team.objects.filter(freshdesk_group_id__in=group_ids).values_list("freshdesk_group_id", flat=True)
+    return set(group_ids) - set(known)
 
 
 def set_memberships(groups_by_agent):

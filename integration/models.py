@@ -77,7 +77,8 @@ class WebhookEvent(models.Model):
     class Meta:
         ordering = ["-received_at"]
         constraints = [
-            models.UniqueConstraint(fields=["call_id", "event", "step"], name="one_event_per_call_type_and_step"),
+            models.UniqueConstraint(fields=["call_id", "event", "step"],
+                                    name="one_event_per_call_type_and_step"),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
@@ -226,10 +227,11 @@ class Call(models.Model):
         return f"{self.call_id} {self.direction} {self.from_number} → {self.to_number}"
 
 
-def _bilingual(name, max_length=300, **kwargs):
+def _bilingual(label, name, max_length=300, **kwargs):
     """The `<name>_en`, `<name>_sw` pair of fields of one message, defaulting to the shipped texts."""
-    return [models.CharField(max_length=max_length, default=texts.default(name, suffix), **kwargs)
-            for suffix in ("en", "sw")]
+    return [models.CharField(f"{label} ({language})", max_length=max_length,
+                             default=texts.default(name, suffix), **kwargs)
+            for suffix, language in (("en", "English"), ("sw", "Kiswahili"))]
 
 
 class RoutingSettings(models.Model):
@@ -254,11 +256,12 @@ class RoutingSettings(models.Model):
         max_length=8, default=texts.EN, choices=texts.LANGUAGES,
         help_text="The language of calls to a number without a voice menu.",
     )
-    greeting_en, greeting_sw = _bilingual("greeting", help_text="Said before an agent is rung.")
+    greeting_en, greeting_sw = _bilingual("greeting", "greeting", help_text="Said before an agent is rung.")
     closed_message_en, closed_message_sw = _bilingual(
-        "closed_message", help_text="Said out of hours and on holidays, before the voicemail.")
+        "closed message", "closed_message",
+        help_text="Said out of hours and on holidays, before the voicemail.")
     busy_message_en, busy_message_sw = _bilingual(
-        "busy_message", help_text="Said when nobody is free.")
+        "busy message", "busy_message", help_text="Said when nobody is free.")
     busy_action = models.CharField(max_length=10, choices=BusyAction.choices, default=BusyAction.VOICEMAIL)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -299,9 +302,10 @@ class Menu(models.Model):
         help_text="Offered at the end of the menu in the other language's words ('Kwa Kiswahili, "
         "bonyeza 9'): pressing it plays the menu in that language.",
     )
-    greeting_en, greeting_sw = _bilingual("menu_greeting", help_text="Said before the menu's choices.")
+    greeting_en, greeting_sw = _bilingual("greeting", "menu_greeting",
+                                          help_text="Said before the menu's choices.")
     retry_message_en, retry_message_sw = _bilingual(
-        "retry_message", help_text="Said before the choices when the menu is played again.")
+        "retry message", "retry_message", help_text="Said before the choices when the menu is played again.")
     default_team = models.ForeignKey(
         "agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="Where callers go who choose nothing (twice). Empty: the whole desk.",
@@ -310,6 +314,7 @@ class Menu(models.Model):
 
     class Meta:
         ordering = ["number"]
+        verbose_name = "voice menu"
 
     def __str__(self):
         return f"Voice menu for {self.number or 'every number'}"
@@ -326,20 +331,23 @@ class MenuOption(models.Model):
     menu = models.ForeignKey(Menu, on_delete=models.CASCADE, related_name="options")
     key = models.CharField(max_length=1, choices=[(k, k) for k in "123456789"])
     label_en = models.CharField(
-        max_length=60, blank=True, help_text="Completes 'For …, press 1.', e.g. 'sales'.")
+        "label (English)", max_length=60, blank=True, help_text="Completes 'For …, press 1.', e.g. 'sales'.")
     label_sw = models.CharField(
-        max_length=60, blank=True, help_text="Completes 'Kwa …, bonyeza 1.', e.g. 'mauzo'.")
+        "label (Kiswahili)", max_length=60, blank=True,
+        help_text="Completes 'Kwa …, bonyeza 1.', e.g. 'mauzo'.")
     action = models.CharField(max_length=10, choices=Action.choices, default=Action.TEAM)
     team = models.ForeignKey(
         "agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="The team rung; for a voicemail, the team whose group gets the callback ticket.",
     )
     message_en = models.CharField(
-        max_length=500, blank=True, help_text="The message played, or said before a voicemail's tone.")
-    message_sw = models.CharField(max_length=500, blank=True)
+        "message (English)", max_length=500, blank=True,
+        help_text="The message played, or said before a voicemail's tone.")
+    message_sw = models.CharField("message (Kiswahili)", max_length=500, blank=True)
 
     class Meta:
         ordering = ["menu", "key"]
+        verbose_name = "key"
         constraints = [models.UniqueConstraint(fields=["menu", "key"], name="one_option_per_key")]
 
     def __str__(self):

@@ -37,7 +37,8 @@ class TeamAdmin(admin.ModelAdmin):
     list_display = ["name", "members", "free_now", "hours", "busy_action", "in_freshdesk"]
     list_filter = ["in_freshdesk"]
     search_fields = ["name"]
-    readonly_fields = ["name", "freshdesk_group_id", "in_freshdesk", "synced_at", "member_list", "callers_hear"]
+    readonly_fields = ["name", "freshdesk_group_id", "in_freshdesk", "synced_at", "member_list",
+                       "callers_hear"]
     fieldsets = [
         ("From Freshdesk", {"fields": ["name", "freshdesk_group_id", "in_freshdesk", "synced_at",
                                        "member_list"]}),

@@ -101,7 +101,8 @@ def take_keys(call_id, menu, digits, signed_at):
     """Apply the caller's keys to the call (once per step) and return where that leaves them."""
     at = datetime.fromtimestamp(signed_at, tz=timezone.utc)
     with transaction.atomic():
-        call = Call.objects.select_for_update(of=("self",)).select_related("team").filter(call_id=call_id).first()
+        calls = Call.objects.select_for_update(of=("self",)).select_related("team")
+        call = calls.filter(call_id=call_id).first()
         if call is None:  # the store always creates it first; answer without keeping state
             logger.warning("menu keys for a call with no row", extra={"call_id": call_id})
             call = Call(call_id=call_id)

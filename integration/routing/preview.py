@@ -88,26 +88,27 @@ def _option_branch(menu, option, rules, language):
                   team_outcomes(Scope(rules, team), language))
 
 
+def _heard(when, say, then):
+    return Heard(when, [(say["text"], LANGUAGE_NAMES[say["language"]])], then)
+
+
 def menu_preview(menu, rules):
     """The menu as heard in its language, then (with a language key) in the other one."""
     languages = [menu.language] + ([other(menu.language)] if menu.language_key else [])
     previews = []
     for language in languages:
-        prompt = menus.prompt(menu, language)["getDigits"]["say"]
         branches = [_option_branch(menu, option, rules, language) for option in menu.options.all()]
         if menu.language_key and language == menu.language:
-            branches.append(Branch(f"Press {menu.language_key}",
-                                   [Heard("always", [], f"the menu again, in {LANGUAGE_NAMES[other(language)]}")]))
-        again = menus.prompt(menu, language, again=True)["getDigits"]["say"]
+            switched = f"the menu again, in {LANGUAGE_NAMES[other(language)]}"
+            branches.append(Branch(f"Press {menu.language_key}", [Heard("always", [], switched)]))
         default = menus.in_freshdesk(menu.default_team)
-        branches.append(Branch(
-            "No key, or a key not on the menu",
-            [Heard("the first time", [(again["text"], LANGUAGE_NAMES[again["language"]])], "waits for a key again"),
-             Heard("the second time", [], f"goes to {default.name if default else 'the whole desk'}:"),
-             *team_outcomes(Scope(rules, default), language)],
-        ))
-        previews.append(LanguagePreview(LANGUAGE_NAMES[language],
-                                        Heard("the call starts", [(prompt["text"], LANGUAGE_NAMES[prompt["language"]])],
-                                              f"waits {menus.TIMEOUT} s for one key"),
-                                        branches))
+        again = menus.prompt(menu, language, again=True)["getDigits"]["say"]
+        branches.append(Branch("No key, or a key not on the menu", [
+            _heard("the first time", again, "waits for a key again"),
+            Heard("the second time", [], f"goes to {default.name if default else 'the whole desk'}:"),
+            *team_outcomes(Scope(rules, default), language),
+        ]))
+        prompt = menus.prompt(menu, language)["getDigits"]["say"]
+        starts = _heard("the call starts", prompt, f"waits {menus.TIMEOUT} s for one key")
+        previews.append(LanguagePreview(LANGUAGE_NAMES[language], starts, branches))
     return previews
