@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from ..models import RoutingSettings
-from ..routing.preview import team_outcomes
+from ..routing.preview import Branch, team_outcomes
 from ..routing.scope import Scope
 from ..routing.texts import LANGUAGES
 from .forms import ScheduleForm
@@ -17,8 +17,8 @@ BILINGUAL_MESSAGES = [("greeting_en", "greeting_sw"), ("closed_message_en", "clo
 
 def outcomes_html(scope):
     """The caller-hears table of one scope (a team or the whole desk), in both languages."""
-    outcomes = [(name, team_outcomes(scope, code)) for code, name in LANGUAGES]
-    return render_to_string("admin/integration/includes/callers_hear.html", {"outcomes": outcomes})
+    branches = [Branch(name, team_outcomes(scope, code)) for code, name in LANGUAGES]
+    return render_to_string("admin/integration/includes/callers_hear.html", {"branches": branches})
 
 
 class RoutingSettingsForm(ScheduleForm):

@@ -33,7 +33,7 @@ class TeamAdmin(admin.ModelAdmin):
     """Teams come from Freshdesk: supervisors set only what makes a team different from the desk."""
 
     form = TeamForm
-    change_list_template = "admin/agents/team/change_list.html"
+    change_list_template = "admin/agents/agentphone/change_list.html"  # its sync button syncs teams too
     list_display = ["name", "members", "free_now", "hours", "busy_action", "in_freshdesk"]
     list_filter = ["in_freshdesk"]
     search_fields = ["name"]
@@ -91,4 +91,5 @@ class TeamAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         can_sync = request.user.has_perms(["agents.add_agentphone", "agents.change_agentphone"])
-        return super().changelist_view(request, {"can_sync": can_sync, **(extra_context or {})})
+        extra = {"can_sync": can_sync, "sync_next": "teams", **(extra_context or {})}
+        return super().changelist_view(request, extra)
