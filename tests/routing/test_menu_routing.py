@@ -1,10 +1,13 @@
 """The voice menu through the real webhook view: what the caller hears, and where their keys lead."""
 
 import itertools
+import threading
 import time
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
 from agents.models import AgentPhone
@@ -342,3 +345,32 @@ def test_keys_for_a_call_already_over_ring_nobody(menu, teams, make_agent, calle
 
     assert kinds(call.press("2")) == ["say", "record", "hangup"]
     assert AgentPhone.objects.get().last_routed_at is None
+
+
+def test_callers_choosing_the_same_team_together_never_reach_the_same_agent(menu, teams, make_agent):
+    for n in range(3):
+        member(make_agent, teams[1], f"Support {n}", f"+25471100000{n}")
+    make_agent("Free, in no team", phone="+254711000009")
+    signed_at = int(time.time()) - 30
+    for n in range(6):  # everyone has heard the menu
+        first = signed("call.routing", f"CATOG{n}", to=OUR_NUMBER, signed_at=signed_at)
+        Client().post("/webhooks/sautikit/", first, content_type="application/json")
+    start, answers = threading.Barrier(6), {}
+
+    def press(n):
+        try:
+            start.wait()
+            body = signed("call.routing", f"CATOG{n}", to=OUR_NUMBER, digits="2", signed_at=signed_at + 1)
+            answers[n] = Client().post("/webhooks/sautikit/", body, content_type="application/json")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    reached = [dialled(answer) for answer in answers.values()]
+    assert sorted(filter(None, reached)) == ["+254711000000", "+254711000001", "+254711000002"]
+    assert reached.count(None) == 3
