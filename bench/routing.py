@@ -225,7 +225,8 @@ def _menu_rows(Menu, MenuOption, Team):
     sales, support = Team.objects.get(freshdesk_group_id=71), Team.objects.get(freshdesk_group_id=72)
     menu = Menu.objects.create(number="+254203893800", default_team=support)
     MenuOption.objects.create(menu=menu, key="1", label_en="sales", label_sw="mauzo", team=sales)
-    MenuOption.objects.create(menu=menu, key="2", label_en="customer support", label_sw="usaidizi", team=support)
+    MenuOption.objects.create(menu=menu, key="2", label_en="customer support", label_sw="usaidizi",
+                              team=support)
 
 
 def percentile(values, pct):

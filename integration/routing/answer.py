@@ -67,13 +67,13 @@ class Decision:
 def voice_actions(event, now=None):
     """The voice-action document answering `event` (a verified `call.routing`)."""
     now = now or timezone.now()
-    rules = RoutingSettings.current()
     menu = menus.answering_menu(event.to_number)
-    if menu is None:
-        return {"actions": _route(event, Scope(rules), rules.language, now)}
-    if event.digits is None:
+    if menu is not None and event.digits is None:
         logger.info("menu offered", extra={"call_id": event.call_id, "language": menu.language})
         return {"actions": [menus.prompt(menu, menu.language)]}
+    rules = RoutingSettings.current()
+    if menu is None:
+        return {"actions": _route(event, Scope(rules), rules.language, now)}
     # One transaction for the keys and the agent: a commit less while the caller waits, and a
     # repeated delivery of this step waits on the call's row until its agent is set.
     with transaction.atomic():

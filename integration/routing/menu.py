@@ -98,9 +98,13 @@ def option_message(option, language, fallback=None):
 
 
 def take_keys(call_id, menu, digits, signed_at):
-    """Apply the caller's keys to the call (once per step) and return where that leaves them."""
+    """Apply the caller's keys to the call (once per step) and return where that leaves them.
+
+    Joins the caller's transaction when there is one (routing's, which then claims the
+    agent while the call's row stays locked) rather than adding a savepoint.
+    """
     at = datetime.fromtimestamp(signed_at, tz=timezone.utc)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         calls = Call.objects.select_for_update(of=("self",)).select_related("team")
         call = calls.filter(call_id=call_id).first()
         if call is None:  # the store always creates it first; answer without keeping state
