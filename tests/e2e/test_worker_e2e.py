@@ -99,7 +99,7 @@ def test_event_accepted_while_the_broker_is_down_is_processed_by_the_sweep(fresh
     WebhookEvent.objects.update(received_at=timezone.now() - timedelta(minutes=2))
     with processes.worker(env, name="e2e-worker-sweep"):
         subprocess.run([str(processes.BIN / "celery"), "-A", "sautidesk", "call",
-                        "integration.processing.tasks.requeue_stuck_events"], env=env, check=True,
+                        "integration.tasks.requeue_stuck_events"], env=env, check=True,
                        cwd=processes.ROOT, capture_output=True)
         assert wait_for(lambda: WebhookEvent.objects.filter(status="done").exists())
     assert len(freshdesk.tickets) == 1
