@@ -17,6 +17,7 @@ from integration.timefmt import local_text
 from . import lockout_admin, outbound_admin  # noqa: F401  (register their ModelAdmins)
 from .models import AgentPhone
 from .sync import sync_agents
+from .teams import sync_teams
 
 logger = logging.getLogger(__name__)
 
@@ -95,24 +96,30 @@ class AgentPhoneAdmin(admin.ModelAdmin):
         return request.user.has_perms(["agents.add_agentphone", "agents.change_agentphone"])
 
     def sync_view(self, request):
-        """Import agents from Freshdesk (agents.sync does the work; this only reports)."""
+        """Import teams and agents from Freshdesk (agents.teams and agents.sync do it; this reports).
+
+        The team list's button posts here too, with `next=teams` to come back to it.
+        """
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        back = HttpResponseRedirect(reverse("admin:agents_agentphone_changelist"))
+        page = "admin:agents_team_changelist" if request.POST.get("next") == "teams" else \
+            "admin:agents_agentphone_changelist"
+        back = HttpResponseRedirect(reverse(page))
         if not self._can_sync(request):
             self.message_user(request, "You may not change agent phones.", messages.ERROR)
             return back
         try:
+            teams = sync_teams()
             result = sync_agents()
         except ImproperlyConfigured as err:
             self.message_user(request, f"Freshdesk is not configured: {err}", messages.ERROR)
             return back
         except freshdesk.FreshdeskError as err:
             logger.warning("agent sync failed", extra={"error": str(err)[:200]})
-            self.message_user(request, f"Freshdesk did not answer the agent list, nothing changed: {err}",
-                              messages.ERROR)
+            self.message_user(request, "Freshdesk did not answer the agent or group list, nothing "
+                              f"changed: {err}", messages.ERROR)
             return back
-        self.message_user(request, f"Synced from Freshdesk: {result}.",
+        self.message_user(request, f"Synced from Freshdesk: {result}; {teams}.",
                           messages.WARNING if result.without_phone else messages.SUCCESS)
         return back
 

@@ -1,4 +1,4 @@
-"""Agents: who answers calls, on which phone, and whether Freshdesk says they are available."""
+"""Agents: who answers calls, on which phone, whether Freshdesk says they are available, and their teams."""
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -9,6 +9,66 @@ class AgentPhoneQuerySet(models.QuerySet):
     def dialable(self):
         """Active agents with a number routing can dial: theirs, or the one Freshdesk has."""
         return self.filter(is_active=True).exclude(phone="", freshdesk_phone="")
+
+
+def _message(label, what):
+    return models.CharField(
+        label, max_length=300, blank=True, help_text=f"{what} Empty: the whole desk's (routing settings)."
+    )
+
+
+class Team(models.Model):
+    """A Freshdesk group of agents that the voice menu can send callers to.
+
+    Its name and members come from Freshdesk (the groups API and each agent's
+    `group_ids`), synced with the agents. Everything else is the supervisors' and
+    optional: an empty field means "as the whole desk" (the routing settings), so a
+    team only needs what makes it different.
+    """
+
+    class BusyAction(models.TextChoices):
+        DESK = "", "As the whole desk"
+        VOICEMAIL = "voicemail", "Take a voicemail"
+        HANGUP = "hangup", "Hang up"
+        OVERFLOW = "overflow", "Ring the overflow team's agents, else take a voicemail"
+
+    freshdesk_group_id = models.BigIntegerField(unique=True, help_text="Group id in Freshdesk.")
+    name = models.CharField(max_length=150, help_text="The group's name in Freshdesk (last sync).")
+    in_freshdesk = models.BooleanField(
+        default=True, help_text="Off once the group is deleted in Freshdesk: it has no members, "
+        "and its calls' tickets are created without a group.",
+    )
+    synced_at = models.DateTimeField(null=True, blank=True)
+    business_hours = models.CharField(
+        max_length=200, blank=True,
+        help_text="Africa/Nairobi time, e.g. 'mon-fri 08:00-18:00; sat 09:00-13:00' or '24/7'. "
+        "Empty: the whole desk's hours.",
+    )
+    holidays = models.TextField(
+        blank=True, help_text="Dates when this team takes no calls, one YYYY-MM-DD a line. Empty: the "
+        "whole desk's holidays; when set, only these count for the team.",
+    )
+    greeting_en = _message("greeting (English)", "Said before an agent of this team is rung.")
+    greeting_sw = _message("greeting (Kiswahili)", "Said before an agent of this team is rung.")
+    closed_message_en = _message("closed message (English)", "Said out of hours, before a voicemail.")
+    closed_message_sw = _message("closed message (Kiswahili)", "Said out of hours, before a voicemail.")
+    busy_message_en = _message("busy message (English)", "Said when nobody in the team is free.")
+    busy_message_sw = _message("busy message (Kiswahili)", "Said when nobody in the team is free.")
+    busy_action = models.CharField(
+        max_length=10, choices=BusyAction.choices, default=BusyAction.DESK, blank=True,
+        help_text="What happens when nobody in the team is free.",
+    )
+    overflow_team = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="With 'ring the overflow team': whose free agents are tried next, if that team is "
+        "open. One step only: its own overflow is not followed.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name if self.in_freshdesk else f"{self.name} (no longer in Freshdesk)"
 
 
 class AgentPhone(models.Model):
@@ -41,6 +101,10 @@ class AgentPhone(models.Model):
     availability_updated_at = models.DateTimeField(null=True, blank=True)
     last_routed_at = models.DateTimeField(
         null=True, blank=True, help_text="When routing last sent a call to this agent."
+    )
+    teams = models.ManyToManyField(
+        Team, blank=True, related_name="agents",
+        help_text="The Freshdesk groups the agent is in (last sync).",
     )
 
     class Meta:

@@ -8,7 +8,6 @@ is_staff) while the softphone only asks for a login.
 """
 
 from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 
 SUPERVISORS = "Supervisors"
@@ -20,11 +19,14 @@ SUPERVISOR_PERMISSIONS = [
     ("integration", "call", ("view",)),
     ("integration", "ticket", ("view", "change")),
     ("integration", "routingsettings", ("view", "change", "add")),
+    ("integration", "menu", ("view", "change", "add", "delete")),
+    ("integration", "menuoption", ("view", "change", "add", "delete")),
     ("agents", "agentphone", ("view", "change", "add", "delete")),
     ("agents", "allowednumber", ("view", "change", "add", "delete")),
     ("agents", "callinglimits", ("view", "change", "add")),
     # Deleting an access attempt is how a locked-out login is unlocked.
     ("axes", "accessattempt", ("view", "delete")),
+    ("agents", "team", ("view", "change")),
 ]
 
 
@@ -32,11 +34,9 @@ def supervisor_permissions():
     """The Permission rows; ImproperlyConfigured if migrations have not created them yet."""
     wanted, found = [], []
     for app_label, model, actions in SUPERVISOR_PERMISSIONS:
-        content_type = ContentType.objects.get_by_natural_key(app_label, model)
-        for action in actions:
-            codename = f"{action}_{model}"
-            wanted.append(codename)
-            found.extend(Permission.objects.filter(content_type=content_type, codename=codename))
+        wanted.extend(f"{action}_{model}" for action in actions)
+        found.extend(Permission.objects.filter(content_type__app_label=app_label, content_type__model=model,
+                                               codename__in=[f"{action}_{model}" for action in actions]))
     missing = set(wanted) - {p.codename for p in found}
     if missing:
         raise ImproperlyConfigured(f"permissions missing (run migrate first): {', '.join(sorted(missing))}")

@@ -1,4 +1,4 @@
-"""Copy Freshdesk's agents onto AgentPhone rows: who they are, their phone, availability.
+"""Copy Freshdesk's agents onto AgentPhone rows: who they are, their phone, availability, teams.
 
     result = sync_agents()   # SyncResult(created=2, updated=1, ...)
 
@@ -9,7 +9,9 @@ the `Link` header) before anything is written, and the writes are a few statemen
 each hold their row locks only while they run: a slow or failing Freshdesk never holds a
 lock routing waits on, and a failed fetch leaves the last known availability as it was.
 
-The supervisor-set `phone` and routing's `last_routed_at` are never written here.
+The supervisor-set `phone` and routing's `last_routed_at` are never written here. Each
+agent's `group_ids` become their teams (`agents.teams`); a group we have not seen yet
+is fetched first, and if that fails, availability is still refreshed.
 Freshdesk keeps `available` meaningful only for agents in groups with automatic ticket
 assignment (https://developers.freshdesk.com/api/#agents).
 """
@@ -23,6 +25,7 @@ from integration.clients.freshdesk import FreshdeskClient, FreshdeskError
 from integration.phones import InvalidNumber, to_e164
 
 from .models import AgentPhone
+from .teams import set_memberships, sync_teams, unknown_groups
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +64,14 @@ def sync_agents(client=None):
         agents = client.list_agents()
     except ValueError as err:  # a 200 whose body is not JSON (a proxy's error page, say)
         raise FreshdeskError("Freshdesk's agent list was not JSON") from err
-    fetched = {}
+    fetched, groups = {}, {}
     for agent in agents:
         fields = _fields(agent)
         if fields is not None:
-            fetched[fields.pop("freshdesk_agent_id")] = fields
+            agent_id = fields.pop("freshdesk_agent_id")
+            fetched[agent_id] = fields
+            groups[agent_id] = _group_ids(agent)
+    _learn_new_groups(client, groups)
     now = timezone.now()
     result = SyncResult()
     # No transaction around the writes: each statement below holds its row locks only
@@ -98,6 +104,7 @@ def sync_agents(client=None):
         logger.warning("freshdesk listed no agents, availability kept")
         gone = []
     AgentPhone.objects.filter(pk__in=gone).update(available=False, availability_updated_at=now)
+    set_memberships(groups)
     result.created, result.updated = len(new), len(changed)
     result.unchanged = len(fetched) - len(new) - len(changed)
     result.gone = len(gone)
@@ -131,6 +138,28 @@ def _fields(agent):
         "available": agent.get("available") is True,
         "is_active": contact.get("active", True) is not False,
     }
+
+
+def _group_ids(agent):
+    ids = agent.get("group_ids")
+    if not isinstance(ids, list):
+        return set()
+    return {g for g in ids if isinstance(g, int) and not isinstance(g, bool)}
+
+
+def _learn_new_groups(client, groups):
+    """Fetch the group list when an agent is in a group we have no team for yet.
+
+    A failure here costs only the new team's membership until the next run: the
+    availability the agents' rows carry matters more to callers than a new team.
+    """
+    if not unknown_groups({gid for gids in groups.values() for gid in gids}):
+        return
+    try:
+        sync_teams(client)
+    except FreshdeskError as err:
+        logger.warning("new freshdesk groups not fetched, their teams wait for the next sync",
+                       extra={"error": type(err).__name__, "freshdesk_status": err.status})
 
 
 def _phone(agent_id, contact):

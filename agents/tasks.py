@@ -1,4 +1,4 @@
-"""Celery tasks for agents: keep routing's copy of Freshdesk availability fresh."""
+"""Celery tasks for agents: keep routing's copy of Freshdesk availability and teams fresh."""
 
 import logging
 
@@ -7,6 +7,7 @@ from celery import shared_task
 from integration.clients.freshdesk import FreshdeskError
 
 from .sync import sync_agents
+from .teams import sync_teams
 
 logger = logging.getLogger(__name__)
 
@@ -27,3 +28,19 @@ def refresh_availability():
         })
         return None
     return {"created": result.created, "updated": result.updated, "without_phone": result.without_phone}
+
+
+@shared_task(acks_late=True)
+def refresh_teams():
+    """Run every 10 minutes by beat: group names and deletions (new groups come sooner, see sync).
+
+    Like the availability refresh, a Freshdesk failure is logged and left for the next run.
+    """
+    try:
+        result = sync_teams()
+    except FreshdeskError as err:
+        logger.warning("teams not refreshed", extra={
+            "error": type(err).__name__, "freshdesk_status": err.status,
+        })
+        return None
+    return {"created": result.created, "renamed": result.renamed, "gone": result.gone}

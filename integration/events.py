@@ -24,6 +24,7 @@ MAX_SECONDS = 7 * 24 * 3600
 # Sautikit's bodies are flat but for `metadata`; deeper nesting is refused so that what is
 # stored can always be parsed again by a worker and shown in the admin without a RecursionError.
 MAX_DEPTH = 32
+KEYPAD = "0123456789*#"
 _ID = re.compile(r"[0-9]{1,19}")
 _MAX_ID = 2**63
 
@@ -40,6 +41,8 @@ class SautikitEvent:
     from the call we placed); a value of the wrong shape there reads as absent.
     A recording_url that is not Sautikit's (integration.recordings) reads as absent too,
     and `recording_refused` says why.
+    `digits` is None on every event but the `call.routing` that answers a voice menu
+    (contract §4): then it is the one key pressed, or "" for anything else.
     """
 
     event: str
@@ -57,10 +60,21 @@ class SautikitEvent:
     ticket_id: int | None = None
     agent_id: int | None = None
     caller_name: str = ""
+    digits: str | None = None
 
     @property
     def known(self):
         return self.event in EVENT_NAMES
+
+    @property
+    def step(self):
+        """What sets this delivery apart from others of its call and event (`WebhookEvent.step`).
+
+        Each menu answer is its own step, known by when Sautikit signed it: a repeated
+        delivery carries the same `signed_at` (it is signed) and so is a duplicate, whatever
+        unsigned `digits` it carries.
+        """
+        return f"digits@{self.signed_at}" if self.digits is not None else ""
 
 
 def _no_duplicate_keys(pairs):
@@ -156,6 +170,22 @@ def _caller_name(value):
     return one_line(value)[:100] if isinstance(value, str) else ""
 
 
+def _digits(payload):
+    """The key a caller pressed in a menu; "" for no key, several keys or anything odd.
+
+    Caller input that the signature does not cover: it never makes the event invalid
+    (a 400 would leave the caller in silence), it only reads as "no valid key".
+    """
+    if "digits" not in payload:
+        return None
+    value = payload["digits"]
+    if isinstance(value, str) and len(value) <= 8:
+        value = value.strip()
+        if len(value) == 1 and value in KEYPAD:
+            return value
+    return ""
+
+
 def parse_event(payload):
     """Check an event's fields (after verification) and normalise its numbers."""
     # Kept exactly as signed: the signature covers these two, and they identify the event.
@@ -189,4 +219,5 @@ def parse_event(payload):
         ticket_id=_ticket_id(metadata.get("freshdesk_ticket_id")),
         agent_id=_agent_id(metadata.get("agent_id")),
         caller_name=_caller_name(metadata.get("caller_name")),
+        digits=_digits(payload) if event == ROUTING else None,
     )

@@ -302,6 +302,12 @@ CELERY_BEAT_SCHEDULE = {
         # most three wait); a shorter expiry would starve the refresh under a backlog.
         "options": {"expires": 60},
     },
+    # Team names and deleted groups; new groups are fetched as soon as an agent is in one.
+    "refresh-teams": {
+        "task": "agents.tasks.refresh_teams",
+        "schedule": 600.0,
+        "options": {"expires": 300},
+    },
     # Readiness (/readyz) reads when beat last sent this and a worker last ran it.
     "heartbeat": {
         "task": "integration.ops_tasks.heartbeat",

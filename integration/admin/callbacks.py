@@ -88,16 +88,16 @@ class CallInline(admin.TabularInline):
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     search_fields = ["requester_number", "subject"]
-    list_filter = [CallbackFilter, "kind"]
+    list_filter = [CallbackFilter, "team", "kind"]
     list_per_page = 50
     actions = ["mark_callbacks_done"]
     inlines = [CallInline]
     readonly_fields = ["freshdesk_id", "freshdesk_ticket", "kind", "requester_number", "subject",
-                       "created_at", "callback_open", "callback_done_at", "callback_done_by",
+                       "created_at", "team", "callback_open", "callback_done_at", "callback_done_by",
                        "callback_done_reason"]
 
     def get_queryset(self, request):
-        queryset = Ticket.objects.annotate(
+        queryset = Ticket.objects.select_related("team").annotate(
             # The customer's first missed call, not when Freshdesk took the ticket (it may
             # have been down): waiting time and "oldest first" are about the customer.
             missed_at=Coalesce(Min("calls__started_at", filter=Q(calls__direction=Call.Direction.INBOUND)),
@@ -114,9 +114,9 @@ class TicketAdmin(admin.ModelAdmin):
 
     def get_list_display(self, request):
         if self._showing_history(request):
-            return ["requester_number", "missed_at_display", "calls_from_number", "callback_done_at",
+            return ["requester_number", "missed_at_display", "calls_from_number", "team", "callback_done_at",
                     "callback_done_by", "callback_done_reason", "freshdesk_ticket", "kind"]
-        return ["requester_number", "waiting", "calls_from_number", "freshdesk_ticket", "call_back"]
+        return ["requester_number", "waiting", "calls_from_number", "team", "freshdesk_ticket", "call_back"]
 
     def get_ordering(self, request):
         if request.GET.get(CallbackFilter.parameter_name) == CallbackFilter.DONE:

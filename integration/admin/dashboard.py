@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from agents import spend
+from agents.models import Team
 
 from ..models import Call, Ticket
 from .common import duration_text
@@ -91,14 +92,23 @@ def percentile(values, pct):
     return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
 
 
-def last_days(days=DAYS, now=None):
+def last_days(days=DAYS, now=None, team=None):
+    """The figures of the last `days` days; with `team`, only that team's calls and callbacks.
+
+    A team's calls are those its voice-menu branch took, and the outbound calls logged on
+    its tickets (the callbacks), so its spend includes calling its customers back.
+    """
     tz = timezone.get_current_timezone()
+    calls, tickets = Call.objects.all(), Ticket.objects.all()
+    if team is not None:
+        calls = calls.filter(Q(team=team) | Q(ticket__team=team))
+        tickets = tickets.filter(team=team)
     today = timezone.localtime(now or timezone.now(), tz).date()
     first = today - timedelta(days=days - 1)
     start = datetime.combine(first, time.min, tzinfo=tz)
     by_date = {first + timedelta(days=i): Day(first + timedelta(days=i)) for i in range(days)}
 
-    rows = (Call.objects.filter(started_at__gte=start)
+    rows = (calls.filter(started_at__gte=start)
             .annotate(day=TruncDate("started_at", tzinfo=tz),
                       answered=ExpressionWrapper(Q(answered_at__isnull=False), output_field=BooleanField()))
             .values("day", "direction", "status", "answered")
@@ -117,7 +127,7 @@ def last_days(days=DAYS, now=None):
         # else: still ringing, neither answered nor missed yet
         day.spend_kes += row["spend"] or 0
 
-    closed = (Ticket.objects.filter(kind=Ticket.Kind.CALLBACK, callback_open=False,
+    closed = (tickets.filter(kind=Ticket.Kind.CALLBACK, callback_open=False,
                                     callback_done_at__gte=start)
               .annotate(missed_at=Coalesce(Min("calls__started_at",
                                                filter=Q(calls__direction=Call.Direction.INBOUND)),
@@ -133,7 +143,7 @@ def last_days(days=DAYS, now=None):
         outbound=sum(d.outbound for d in ordered),
         spend_kes=sum((d.spend_kes for d in ordered), Decimal("0")),
         callback_seconds=seconds, closed_by_supervisor=sum(1 for t in closed if t.callback_done_reason),
-        waiting_now=Ticket.objects.filter(callback_open=True).count(),
+        waiting_now=tickets.filter(callback_open=True).count(),
     )
     figures.calls_chart = stacked_bars(ordered, [key for key, _ in SERIES], lambda d: f"{d.total} calls")
     figures.spend_chart = stacked_bars(ordered, ["spend_kes"], lambda d: f"KES {d.spend_kes:,.2f}")
@@ -191,11 +201,15 @@ def dashboard(request):
     """Last 30 days at a glance; wrapped in admin_view (staff login) by sautidesk/urls.py."""
     if not request.user.has_perm("integration.view_call"):
         raise PermissionDenied
-    figures = last_days()
+    teams = list(Team.objects.all())
+    team = next((t for t in teams if str(t.pk) == request.GET.get("team")), None)
+    figures = last_days(team=team)
     rate = figures.missed_rate
     return TemplateResponse(request, "admin/dashboard.html", {
         **admin.site.each_context(request),
-        "title": "Dashboard: last 30 days",
+        "title": f"Dashboard: last 30 days, {team.name}" if team else "Dashboard: last 30 days",
+        "teams": teams,
+        "team": team,
         "figures": figures,
         "series": SERIES,
         "missed_rate": "—" if rate is None else f"{rate * 100:.1f}%",

@@ -40,13 +40,13 @@ class FlaggedFilter(admin.SimpleListFilter):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin):
-    list_display = ["pk", "event", "call_id", "status", "attempts", "received_at", "processed_at",
+    list_display = ["pk", "event", "step", "call_id", "status", "attempts", "received_at", "processed_at",
                     "error_summary", "flag"]
     list_filter = ["status", FlaggedFilter, "event", "received_at"]
     search_fields = ["=call_id"]
     list_per_page = 100
     actions = ["replay_events"]
-    fields = ["event", "call_id", "status", "attempts", "received_at", "processed_at",
+    fields = ["event", "step", "call_id", "status", "attempts", "received_at", "processed_at",
               "next_attempt_at", "freshdesk_note_id", "last_error", "flag", "payload"]
     readonly_fields = fields
     change_form_template = "admin/integration/webhookevent/change_form.html"

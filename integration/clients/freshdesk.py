@@ -143,7 +143,7 @@ class FreshdeskClient:
             "GET", f"/api/v2/tickets/{int(ticket_id)}/conversations", params={"per_page": 100}
         ).json()
 
-    # --- contacts and agents ----------------------------------------------------------
+    # --- contacts, agents and groups --------------------------------------------------
 
     def find_contacts(self, phone):
         """Contacts whose phone or mobile is exactly `phone` (Freshdesk matches exactly)."""
@@ -154,13 +154,21 @@ class FreshdeskClient:
         return list(found.values())
 
     def list_agents(self):
-        """Every agent, following the `Link: <…>; rel="next"` header (100 a page at most)."""
-        response = self._request("GET", "/api/v2/agents", params={"per_page": 100})
-        agents = list(response.json())
+        """Every agent, with its `group_ids` (needs an admin API key)."""
+        return self._list_all("/api/v2/agents")
+
+    def list_groups(self):
+        """Every group: `id`, `name`, `description`, … (membership is on the agents)."""
+        return self._list_all("/api/v2/groups")
+
+    def _list_all(self, path):
+        """All pages of a list, following the `Link: <…>; rel="next"` header (100 a page at most)."""
+        response = self._request("GET", path, params={"per_page": 100})
+        items = list(response.json())
         while "next" in response.links:
             response = self._request("GET", response.links["next"]["url"])
-            agents.extend(response.json())
-        return agents
+            items.extend(response.json())
+        return items
 
     def me(self):
         return self._request("GET", "/api/v2/agents/me").json()

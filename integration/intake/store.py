@@ -35,6 +35,9 @@ class Stored:
 def store(event, raw_body):
     """Persist `event` once (the first delivery wins) and queue its processing.
 
+    "Once" is per (call, event, step): the answers to a voice menu are further
+    `call.routing` events of the same call, each its own step (`SautikitEvent.step`).
+
     Five statements for a new event: BEGIN, INSERT event, INSERT call (or nothing if it
     exists), SELECT the call FOR UPDATE, COMMIT. Only the event insert can conflict, so
     a duplicate rolls the whole transaction back and is read after it.
@@ -47,7 +50,7 @@ def store(event, raw_body):
     try:
         with transaction.atomic():
             row = WebhookEvent.objects.create(
-                event=event.event, call_id=event.call_id, raw_body=raw_body, status=status,
+                event=event.event, call_id=event.call_id, step=event.step, raw_body=raw_body, status=status,
                 processed_at=timezone.now() if status != WebhookEvent.Status.RECEIVED else None,
             )
             if event.known:
@@ -55,7 +58,7 @@ def store(event, raw_body):
             if status == WebhookEvent.Status.RECEIVED:
                 transaction.on_commit(partial(publish, row.pk), robust=True)
     except IntegrityError:
-        existing = WebhookEvent.objects.get(call_id=event.call_id, event=event.event)
+        existing = WebhookEvent.objects.get(call_id=event.call_id, event=event.event, step=event.step)
         logger.info("webhook duplicate", extra=_fields(event, existing.pk))
         return Stored(existing.pk, "duplicate")
     outcome = {"received": "accepted", "ignored": "ignored", "done": "routed"}[status]

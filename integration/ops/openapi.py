@@ -19,6 +19,8 @@ SCHEMA_PATHS = (
 )
 
 SECONDS = {"type": "integer", "minimum": 0, "maximum": 7 * 24 * 3600}
+SAY = {"type": "object", "properties": {"text": {"type": "string"},
+                                        "language": {"type": "string", "enum": ["en-KE", "sw-KE"]}}}
 
 WEBHOOK_EVENT = {
     "type": "object",
@@ -38,6 +40,9 @@ WEBHOOK_EVENT = {
                           "description": "recording.ready: presigned URL, valid 7 days"},
         "recording_duration_seconds": SECONDS,
         "metadata": {"type": "object", "description": "Echoed from /v1/calls, e.g. freshdesk_ticket_id."},
+        "digits": {"description": "call.routing answering a getDigits: the key pressed, \"\" for none. "
+                                  "Caller input, not signed: anything but one key reads as no key, never "
+                                  "an error."},
         "signed_at": {"type": "integer", "description": "Unix seconds; refused beyond ±300 s of now."},
         "signature": {"type": "string", "description": "Hex HMAC-SHA256."},
     },
@@ -56,15 +61,14 @@ ACTION = {
     "minProperties": 1,
     "maxProperties": 1,
     "properties": {
-        "say": {"type": "object", "properties": {"text": {"type": "string"},
-                                                 "language": {"type": "string"}}},
+        "say": SAY,
         "dial": {"type": "object", "properties": {"to": {"type": "string"},
                                                   "callerId": {"type": "string"},
                                                   "timeout": {"type": "integer"}}},
         "record": {"type": "object", "properties": {"maxLength": {"type": "integer"}}},
         "getDigits": {"type": "object", "properties": {"numDigits": {"type": "integer"},
                                                        "timeout": {"type": "integer"},
-                                                       "say": {"type": "string"}}},
+                                                       "say": SAY}},
         "hangup": {"type": "object"},
     },
 }

@@ -132,6 +132,8 @@ def call_completed(row, event, client):
         free = " (inbound calls are free; a recording is charged separately)" if inbound else ""
         cost = f" Cost: KES {call.cost_kes:.2f}{free}."
     body = f"<p>Call ended. Duration: {duration}s.{cost}</p>"
+    if call.direction == Call.Direction.INBOUND and call.heard_message and not call.ticket_id:
+        return WebhookEvent.Status.IGNORED  # the caller chose a recorded message: nothing to follow up
     if call.direction == Call.Direction.INBOUND:
         add_note_once(row, _ticket_for_inbound(call, event, client), body, client)
         return None

@@ -51,6 +51,7 @@ from django.utils.html import escape, strip_tags
 from ..accounts import freshdesk_account
 from ..clients import freshdesk
 from ..models import Call, Ticket, WebhookEvent
+from .menu_fields import menu_fields
 from .unsure import Wait, wait_while_in_flight, wait_while_it_may_land
 
 logger = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ def _claim(call_pk, fold_since, looked_for=None):
     with transaction.atomic():
         if fold_since is not None:
             _lock_number(Call.objects.values_list("from_number", flat=True).get(pk=call_pk))
-        call = Call.objects.select_for_update(of=("self",)).select_related("ticket").get(pk=call_pk)
+        call = Call.objects.select_for_update(of=("self",)).select_related("ticket", "team").get(pk=call_pk)
         if call.ticket_id:
             check_account(call)
             return _Claim(call, ticket=call.ticket, folded=call.ticket_requested_at is None)
@@ -176,11 +177,15 @@ def _requester(call):
 
 def _create(claim, new, client):
     call = claim.call
+    menu = menu_fields(call)
     try:
-        created = client.create_ticket(
-            subject=new.subject, description=new.description + f"<p>{escape(MARKER.format(call.call_id))}</p>",
+        created = _create_in_group(
+            client, call, menu.group_id,
+            subject=new.subject,
+            description=new.description + menu.line + f"<p>{escape(MARKER.format(call.call_id))}</p>",
             phone=_requester(call), name=new.requester_name, status=freshdesk.TICKET_STATUS_OPEN,
-            priority=freshdesk.TICKET_PRIORITY_MEDIUM, source=freshdesk.TICKET_SOURCE_PHONE, tags=list(new.tags),
+            priority=freshdesk.TICKET_PRIORITY_MEDIUM, source=freshdesk.TICKET_SOURCE_PHONE,
+            tags=[*new.tags, *menu.tags],
         )
     except freshdesk.FreshdeskError as err:
         if err.may_land_later:
@@ -196,12 +201,31 @@ def _create(claim, new, client):
     return _save(call, created["id"], new)
 
 
+def _create_in_group(client, call, group_id, **fields):
+    """Create the ticket in the team's group; without it if Freshdesk no longer has that group.
+
+    A group deleted in Freshdesk is known to us only at the next team sync: a ticket in
+    no group is better than no ticket (its tags still say what the caller chose). A 400 is
+    a finished refusal, so the second create cannot double the first.
+    """
+    if group_id is None:
+        return client.create_ticket(**fields)
+    try:
+        return client.create_ticket(group_id=group_id, **fields)
+    except freshdesk.ValidationFailed as err:
+        if not any(isinstance(e, dict) and e.get("field") == "group_id" for e in err.errors):
+            raise
+        logger.warning("team group refused, ticket created without it",
+                       extra={"call_id": call.call_id, "group_id": group_id})
+        return client.create_ticket(**fields)
+
+
 def _save(call, freshdesk_id, new):
     with transaction.atomic():
         ticket, _ = Ticket.objects.get_or_create(
             freshdesk_id=freshdesk_id,
             defaults={"kind": new.kind, "requester_number": _requester(call), "subject": new.subject[:255],
-                      "callback_open": new.kind == Ticket.Kind.CALLBACK},
+                      "callback_open": new.kind == Ticket.Kind.CALLBACK, "team_id": call.team_id},
         )
         Call.objects.filter(pk=call.pk).update(ticket=ticket, updated_at=timezone.now())
     return ticket

@@ -2,9 +2,15 @@
 
     voice_actions(event)  # -> {"actions": [{"say": ...}, {"dial": ...}]}
 
-Nothing here calls Freshdesk: availability is what `agents.tasks.refresh_availability`
-last copied onto the AgentPhone rows, so a slow or failing Freshdesk leaves routing
-answering from the last known state in a few milliseconds (issue 4).
+With a voice menu for the number called (`menu.py`), the first `call.routing` of a call
+is answered with the menu (`getDigits`) and the ones carrying the caller's `digits` with
+what their choice leads to: a team's agents, a message, a voicemail. Without one, calls
+go to the whole desk, as they always did. A team is routed exactly like the whole desk,
+among its own agents and by its own rules (`scope.py`).
+
+Nothing here calls Freshdesk: availability and teams are what `agents.tasks` last copied
+onto our rows, so a slow or failing Freshdesk leaves routing answering from the last known
+state in a few milliseconds (issue 4).
 
 The agent is the longest idle of those active, available, with a number to dial and
 not on a call by our own Call records. A call whose `call.completed` or `call.failed`
@@ -15,7 +21,6 @@ arriving together are not both sent to the same agent; `Call.agent` is also what
 softphone's screen pop reads.
 """
 
-import functools
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,9 +32,10 @@ from django.utils import timezone
 
 from agents.models import AgentPhone
 
-from .business_hours import InvalidSchedule, is_open, parse_holidays, parse_hours
-from ..models import Call, RoutingSettings
+from ..models import Call, MenuOption, RoutingSettings
 from ..phones import normalise
+from . import menu as menus
+from .scope import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -42,57 +48,95 @@ ANSWERED_BOUND = timedelta(hours=4)
 # call that got an agent in the meantime.
 CLAIM_ATTEMPTS = 10
 VOICEMAIL = {"record": {"maxLength": 120, "finishOnKey": "#", "playBeep": True}}
+HANGUP = {"hangup": {}}
 
 
 class Outcome:
     DIALLED = "dialled"
     CLOSED = "closed"  # out of hours or a holiday: voicemail
-    BUSY = "busy"  # in hours, nobody free: voicemail or hangup per RoutingSettings.busy_action
+    BUSY = "busy"  # in hours, nobody free: voicemail or hangup per the busy action
 
 
 @dataclass(frozen=True)
 class Decision:
     outcome: str
     agent: AgentPhone | None = None
+    overflowed: bool = False  # the agent is from the team's overflow team
 
 
 def voice_actions(event, now=None):
     """The voice-action document answering `event` (a verified `call.routing`)."""
     now = now or timezone.now()
-    rules = RoutingSettings.objects.order_by("pk").first() or RoutingSettings()
-    decision = decide(event.call_id, rules, now)
+    menu = menus.answering_menu(event.to_number)
+    if menu is not None and event.digits is None:
+        logger.info("menu offered", extra={"call_id": event.call_id, "language": menu.language})
+        return {"actions": [menus.prompt(menu, menu.language)]}
+    rules = RoutingSettings.current()
+    if menu is None:
+        return {"actions": _route(event, Scope(rules), rules.language, now)}
+    # One transaction for the keys and the agent: a commit less while the caller waits, and a
+    # repeated delivery of this step waits on the call's row until its agent is set.
+    with transaction.atomic():
+        return {"actions": _answer_keys(event, menu, rules, now)}
+
+
+def _answer_keys(event, menu, rules, now):
+    step = menus.take_keys(event.call_id, menu, event.digits, event.signed_at)
+    if not step.choice:
+        return [menus.prompt(menu, step.language, again=step.misses > 0)]
+    option = menus.option(menu, step.choice)
+    if option is not None and option.action == MenuOption.Action.MESSAGE:
+        logger.info("call routed", extra={"call_id": event.call_id, "outcome": "message",
+                                          "menu_choice": step.choice})
+        return [*menus.option_message(option, step.language), HANGUP]
+    if option is not None and option.action == MenuOption.Action.VOICEMAIL:
+        logger.info("call routed", extra={"call_id": event.call_id, "outcome": "voicemail",
+                                          "menu_choice": step.choice})
+        return [*menus.option_message(option, step.language, "voicemail_message"), VOICEMAIL, HANGUP]
+    return _route(event, Scope(rules, step.team), step.language, now)
+
+
+def _route(event, scope, language, now):
+    decision = decide(event.call_id, scope, now)
     logger.info("call routed", extra={
-        "call_id": event.call_id, "outcome": decision.outcome,
+        "call_id": event.call_id, "outcome": decision.outcome, "team": scope.name,
+        "overflowed": decision.overflowed,
         "freshdesk_agent_id": decision.agent.freshdesk_agent_id if decision.agent else None,
     })
-    return {"actions": actions_for(decision, rules, caller_id=_caller_id(event))}
+    return actions_for(decision, scope, language, caller_id=_caller_id(event))
 
 
-def decide(call_id, rules, now):
-    hours = _hours(rules.business_hours, settings.BUSINESS_HOURS)
-    if not is_open(hours, _holidays(rules.holidays), now):
+def decide(call_id, scope, now):
+    if not scope.is_open(now):
         return Decision(Outcome.CLOSED)
-    agent = assign_agent(call_id, now)
-    return Decision(Outcome.DIALLED, agent) if agent else Decision(Outcome.BUSY)
+    agent = assign_agent(call_id, now, scope.team)
+    if agent:
+        return Decision(Outcome.DIALLED, agent)
+    overflow = scope.overflow
+    if overflow is not None and overflow.is_open(now):
+        agent = assign_agent(call_id, now, overflow.team)
+        if agent:
+            return Decision(Outcome.DIALLED, agent, overflowed=True)
+    return Decision(Outcome.BUSY)
 
 
-def actions_for(decision, rules, caller_id):
-    def say(text):
-        return [{"say": {"text": text, "language": rules.language}}] if text.strip() else []
-
+def actions_for(decision, scope, language, caller_id):
     if decision.outcome == Outcome.DIALLED:
         dial = {"to": normalise(decision.agent.dial_number).value, "callerId": caller_id,
                 "timeout": DIAL_TIMEOUT}
-        return [*say(rules.greeting), {"dial": dial}]
+        # An overflowed call reaches another team: the desk's words, not the chosen team's.
+        greeting = Scope(scope.rules) if decision.overflowed else scope
+        return [*greeting.say("greeting", language), {"dial": dial}]
     if decision.outcome == Outcome.CLOSED:
-        return [*say(rules.closed_message), VOICEMAIL, {"hangup": {}}]
-    if rules.busy_action == RoutingSettings.BusyAction.VOICEMAIL:
-        return [*say(rules.busy_message), VOICEMAIL, {"hangup": {}}]
-    return [*say(rules.busy_message), {"hangup": {}}]
+        return [*scope.say("closed_message", language), VOICEMAIL, HANGUP]
+    if scope.busy_action == RoutingSettings.BusyAction.HANGUP:
+        return [*scope.say("busy_message", language), HANGUP]
+    # Voicemail, and the end of an overflow that found nobody either.
+    return [*scope.say("busy_message", language), VOICEMAIL, HANGUP]
 
 
-def assign_agent(call_id, now):
-    """Choose the longest-idle free agent for `call_id` and mark them; None if nobody is free.
+def assign_agent(call_id, now, team=None):
+    """Choose the longest-idle free agent (of `team`, if given) for `call_id`; None if nobody is free.
 
     The claim is a conditional update of the agent's `last_routed_at`, in one transaction
     with `Call.agent`: a routing that chose the same agent a moment earlier holds that row
@@ -100,15 +144,20 @@ def assign_agent(call_id, now):
     (by then that call makes the agent busy). A routing holds at most one agent row at a
     time (see `_claim`), so it never deadlocks with another routing or the sync.
     A repeated delivery of the same `call.routing` gets the agent chosen the first time.
+    A call already over gets nobody: a late delivery must not mark an agent as ringing.
+    Inside the menu's transaction (`_answer_keys`) this joins it rather than adding a
+    savepoint: one round trip less each way while the caller waits.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         call = Call.objects.select_related("agent").filter(call_id=call_id).first()
         if call is not None and _reachable_now(call.agent):
             return call.agent
+        if call is not None and call.status in (Call.Status.COMPLETED, Call.Status.FAILED):
+            return None
         lost = []
         for _ in range(CLAIM_ATTEMPTS):
             agent = (
-                _free_agents(now, exclude_call_id=call_id).exclude(pk__in=lost)
+                _free_agents(now, exclude_call_id=call_id, team=team).exclude(pk__in=lost)
                 .order_by(F("last_routed_at").asc(nulls_first=True), "pk")
                 .first()
             )
@@ -147,8 +196,8 @@ def _reachable_now(agent):
     return agent is not None and agent.is_active and bool(agent.dial_number)
 
 
-def _free_agents(now, exclude_call_id):
-    """Available, reachable agents with no call in progress: theirs, or placed from their login.
+def _free_agents(now, exclude_call_id, team=None):
+    """Available, reachable agents (of `team`) with no call in progress: theirs, or placed from their login.
 
     The live calls are one subquery PostgreSQL runs once (not once per agent), over
     the status index, so routing stays fast however large the calls table grows.
@@ -157,10 +206,12 @@ def _free_agents(now, exclude_call_id):
         Q(status=Call.Status.RINGING, started_at__gte=now - RINGING_BOUND)
         | Q(status=Call.Status.ANSWERED, started_at__gte=now - ANSWERED_BOUND)
     ).exclude(call_id=exclude_call_id)
+    agents = AgentPhone.objects.dialable().filter(available=True)
+    if team is not None:
+        agents = agents.filter(teams=team)
     # NOT IN over a NULL would exclude everyone: only non-null ids go in.
     return (
-        AgentPhone.objects.dialable().filter(available=True)
-        .exclude(pk__in=live.filter(agent__isnull=False).values("agent_id"))
+        agents.exclude(pk__in=live.filter(agent__isnull=False).values("agent_id"))
         .exclude(user__in=live.filter(placed_by__isnull=False).values("placed_by_id"))
     )
 
@@ -169,28 +220,3 @@ def _caller_id(event):
     # The caller sees the number they rang; the configured one if that did not parse.
     called = normalise(event.to_number) if event.to_number else None
     return called.value if called and called.valid else settings.SAUTIKIT_FROM_NUMBER
-
-
-@functools.lru_cache(maxsize=16)
-def _hours(spec, default):
-    """Supervisors' hours, else BUSINESS_HOURS; open around the clock if neither reads.
-
-    A typo must not turn every caller away: ringing an agent is the safer mistake.
-    """
-    for source, text in (("routing settings", spec), ("BUSINESS_HOURS", default)):
-        if not (text or "").strip():
-            continue
-        try:
-            return parse_hours(text)
-        except InvalidSchedule as err:
-            logger.error("business hours unreadable", extra={"source": source, "error": str(err)})
-    return parse_hours("24/7")
-
-
-@functools.lru_cache(maxsize=16)
-def _holidays(text):
-    errors = []
-    dates = parse_holidays(text, errors=errors)
-    if errors:
-        logger.error("holiday lines ignored", extra={"errors": errors[:5]})
-    return dates

@@ -1,4 +1,4 @@
-"""In-memory Freshdesk account: tickets, conversations, contacts and agents as JSON dicts.
+"""In-memory Freshdesk account: tickets, conversations, contacts, agents and groups as JSON dicts.
 
 Records are kept exactly as Freshdesk API v2 returns them, so ``FreshdeskSandbox.tickets[1]``
 is what ``GET /api/v2/tickets/1`` would answer. Ids only ever grow, even across ``reset()``,
@@ -54,9 +54,11 @@ class FreshdeskStore:
         self.notes: dict[int, list[dict]] = {}
         self.contacts: dict[int, dict] = {}
         self.agents: dict[int, dict] = {}
+        self.groups: dict[int, dict] = {}
         self.attachment_bodies: dict[int, bytes] = {}
         self._next_ids = {"ticket": 1, "contact": 101_000_001, "agent": 201_000_001, "note": 301_000_001,
-                          "attachment": 401_000_001}
+                          "attachment": 401_000_001,
+                          "group": 501_000_001}
 
     def _new_id(self, kind: str) -> int:
         new = self._next_ids[kind]
@@ -64,7 +66,8 @@ class FreshdeskStore:
         return new
 
     def clear(self) -> None:
-        for table in (self.tickets, self.notes, self.contacts, self.agents, self.attachment_bodies):
+        for table in (self.tickets, self.notes, self.contacts, self.agents, self.groups,
+                      self.attachment_bodies):
             table.clear()
 
     # -- persistence -----------------------------------------------------------------------
@@ -74,7 +77,7 @@ class FreshdeskStore:
         return {
             "next_ids": dict(self._next_ids),
             "tickets": list(self.tickets.values()), "contacts": list(self.contacts.values()),
-            "agents": list(self.agents.values()),
+            "agents": list(self.agents.values()), "groups": list(self.groups.values()),
             "notes": {str(ticket_id): notes for ticket_id, notes in self.notes.items()},
             "attachments": {str(k): base64.b64encode(v).decode("ascii") for k, v in self.attachment_bodies.items()},
         }
@@ -86,6 +89,7 @@ class FreshdeskStore:
         self.tickets.update((t["id"], t) for t in data["tickets"])
         self.contacts.update((c["id"], c) for c in data["contacts"])
         self.agents.update((a["id"], a) for a in data["agents"])
+        self.groups.update((g["id"], g) for g in data.get("groups", []))
         self.notes.update((int(k), v) for k, v in data["notes"].items())
         self.attachment_bodies.update((int(k), base64.b64decode(v)) for k, v in data["attachments"].items())
 
@@ -140,13 +144,13 @@ class FreshdeskStore:
     # -- agents ----------------------------------------------------------------------------
 
     def add_agent(self, id=None, name="Wanjiku", email=None, available=True, phone=None, mobile=None,
-                  active=True) -> dict:
+                  active=True, group_ids=()) -> dict:
         agent_id = int(id) if id is not None else self._new_id("agent")
         now = iso(utc_now())
         agent = {
             "id": agent_id, "available": bool(available), "available_since": now if available else None,
             "occasional": False, "signature": None, "ticket_scope": 1, "type": "support_agent",
-            "group_ids": [], "role_ids": [], "skill_ids": [], "focus_mode": False,
+            "group_ids": [int(g) for g in group_ids], "role_ids": [], "skill_ids": [], "focus_mode": False,
             "created_at": now, "updated_at": now, "last_active_at": None,
             "contact": {
                 "active": bool(active), "email": email or f"agent{agent_id}@sandbox.example",
@@ -163,6 +167,34 @@ class FreshdeskStore:
         agent["available_since"] = iso(utc_now()) if available else None
         agent["updated_at"] = iso(utc_now())
         return agent
+
+    # -- groups ----------------------------------------------------------------------------
+
+    def add_group(self, id=None, name="Support", description=None, agent_ids=()) -> dict:
+        """A group as the list API shows it; membership lives on the agents' ``group_ids``."""
+        group_id = int(id) if id is not None else self._new_id("group")
+        now = iso(utc_now())
+        group = {
+            "id": group_id, "name": name, "description": description, "escalate_to": None,
+            "unassigned_for": "30m", "business_hour_id": None, "group_type": "support_agent_group",
+            "created_at": now, "updated_at": now,
+        }
+        self.groups[group_id] = group
+        for agent_id in agent_ids:
+            self.agents[int(agent_id)]["group_ids"].append(group_id)
+        return group
+
+    def delete_group(self, group_id: int) -> None:
+        """As in Freshdesk: the group goes, and with it every agent's membership."""
+        del self.groups[group_id]
+        for agent in self.agents.values():
+            if group_id in agent["group_ids"]:
+                agent["group_ids"].remove(group_id)
+
+    def group_with_agents(self, group: dict) -> dict:
+        """``GET /groups/{id}``: the listed fields plus ``agent_ids`` and ``auto_ticket_assign``."""
+        members = [a["id"] for _, a in sorted(self.agents.items()) if group["id"] in a["group_ids"]]
+        return {**group, "agent_ids": members, "auto_ticket_assign": False}
 
     def current_agent(self) -> dict:
         """``/agents/me``: the first agent, or the account admin whose key the sandbox holds."""
@@ -257,4 +289,5 @@ class FreshdeskStore:
             ],
             "contacts": [contact for _, contact in sorted(self.contacts.items())],
             "agents": [agent for _, agent in sorted(self.agents.items())],
+            "groups": [group for _, group in sorted(self.groups.items())],
         }

@@ -32,6 +32,8 @@ _ROUTES = [
     (re.compile(r"^/api/v2/agents$"), {"GET": "_list_agents"}),
     (re.compile(r"^/api/v2/agents/me$"), {"GET": "_show_me"}),
     (re.compile(r"^/api/v2/agents/(\d+)$"), {"GET": "_show_agent"}),
+    (re.compile(r"^/api/v2/groups$"), {"GET": "_list_groups"}),
+    (re.compile(r"^/api/v2/groups/(\d+)$"), {"GET": "_show_group"}),
 ]
 
 
@@ -86,6 +88,9 @@ class FreshdeskEndpoints:
         errors = rules.validate_ticket(data, creating=True)
         if errors:
             return self._invalid(errors)
+        if data.get("group_id") is not None and data["group_id"] not in self._store.groups:
+            return self._invalid([rules.field_error("group_id", "absent_in_db", resource="group",
+                                                    attribute="group_id")])
         requester, bad_field = self._store.resolve_requester(data)
         if bad_field:
             return self._unknown_contact(bad_field)
@@ -267,6 +272,17 @@ class FreshdeskEndpoints:
     def _show_agent(self, request: Request, agent_id: int) -> Response:
         agent = self.agents.get(agent_id)
         return json_response(200, agent) if agent else Response(404)
+
+    def _list_groups(self, request: Request) -> Response:
+        errors = rules.unknown_params(request.query, {"page", "per_page"})
+        page, per_page = rules.page_params(request.query, errors)
+        if errors:
+            return self._invalid(errors)
+        return self._page(request, [g for _, g in sorted(self._store.groups.items())], page, per_page)
+
+    def _show_group(self, request: Request, group_id: int) -> Response:
+        group = self._store.groups.get(group_id)
+        return json_response(200, self._store.group_with_agents(group)) if group else Response(404)
 
 
 def parse_multipart(request: Request):

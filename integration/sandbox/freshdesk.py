@@ -42,7 +42,7 @@ RATE_WINDOW_SECONDS = 60.0
 
 
 class FreshdeskSandbox(FreshdeskEndpoints, SandboxServer):
-    """Freshdesk API v2 on ``base_url``; data in ``tickets``, ``notes``, ``contacts``, ``agents``.
+    """Freshdesk API v2 on ``base_url``; data in ``tickets``, ``notes``, ``contacts``, ``agents``, ``groups``.
 
     Basic auth with ``api_key`` as the user name (any password), like Freshdesk. Only
     ``/api/...`` calls are logged in ``requests`` and counted against the rate limit.
@@ -79,6 +79,10 @@ class FreshdeskSandbox(FreshdeskEndpoints, SandboxServer):
     def agents(self) -> dict[int, dict]:
         return self._store.agents
 
+    @property
+    def groups(self) -> dict[int, dict]:
+        return self._store.groups
+
     def reset(self) -> None:
         """Forget all data, the request log, faults, delays and the rate-limit window."""
         with self._lock:
@@ -89,11 +93,23 @@ class FreshdeskSandbox(FreshdeskEndpoints, SandboxServer):
         self._clear_faults()
 
     def add_agent(self, id=None, name="Wanjiku", email=None, available=True, phone=None, mobile=None,
-                  active=True) -> dict:
+                  active=True, group_ids=()) -> dict:
         with self._lock:
-            agent = self._store.add_agent(id, name, email, available, phone, mobile, active)
+            agent = self._store.add_agent(id, name, email, available, phone, mobile, active, group_ids)
             self._save()
             return copy.deepcopy(agent)
+
+    def add_group(self, name: str, id=None, description=None, agent_ids=()) -> dict:
+        """A Freshdesk group; ``agent_ids`` (existing agents) join it, as in Freshdesk's admin."""
+        with self._lock:
+            group = self._store.add_group(id, name, description, agent_ids)
+            self._save()
+            return copy.deepcopy(group)
+
+    def delete_group(self, group_id: int) -> None:
+        with self._lock:
+            self._store.delete_group(group_id)
+            self._save()
 
     def set_agent_available(self, agent_id: int, available: bool) -> None:
         with self._lock:

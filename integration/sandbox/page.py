@@ -1,7 +1,7 @@
 """The read-only page at ``/_sandbox/`` of the Freshdesk stand-in.
 
 It lets a person running the service in sandbox mode see what SautiDesk did to "Freshdesk":
-tickets newest first with requester, tags and status, and each ticket's notes, their links
+tickets newest first with requester, group, tags and status, and each ticket's notes, their links
 clickable as in Freshdesk. Times are shown in the helpdesk's time zone, with the zone, as
 Freshdesk's own pages do (the API keeps UTC). Everything shown comes from API callers, so text
 is escaped and the HTML of descriptions and notes is reduced to a few harmless tags.
@@ -57,7 +57,8 @@ def render_page(state: dict, time_zone: str = "Africa/Nairobi") -> str:
     zone = ZoneInfo(time_zone)
     contacts = {c["id"]: c for c in state["contacts"]}
     tickets = sorted(state["tickets"], key=lambda t: (t["created_at"], t["id"]), reverse=True)
-    articles = "\n".join(_ticket(t, contacts.get(t["requester_id"], {}), zone) for t in tickets)
+    groups = {g["id"]: g["name"] for g in state.get("groups", [])}
+    articles = "\n".join(_ticket(t, contacts.get(t["requester_id"], {}), groups, zone) for t in tickets)
     agents = ", ".join(
         f"{_e(a['contact']['name'])} ({'available' if a['available'] else 'away'})" for a in state["agents"]
     )
@@ -80,7 +81,7 @@ def requester_text(requester: dict) -> str:
     return f"{name} · {phone}" if name and phone and phone not in name else name or phone
 
 
-def _ticket(ticket: dict, requester: dict, zone: ZoneInfo) -> str:
+def _ticket(ticket: dict, requester: dict, groups: dict, zone: ZoneInfo) -> str:
     tags = "".join(f"<span class='tag'>{_e(tag)}</span>" for tag in ticket.get("tags") or []) or "—"
     notes = "".join(_note(note, zone) for note in ticket.get("notes") or [])
     return (
@@ -90,6 +91,7 @@ def _ticket(ticket: dict, requester: dict, zone: ZoneInfo) -> str:
         f"<dt>Status</dt><dd>{_e(STATUS_NAMES.get(ticket['status'], ticket['status']))}</dd>"
         f"<dt>Priority</dt><dd>{_e(PRIORITY_NAMES.get(ticket['priority'], ticket['priority']))}</dd>"
         f"<dt>Source</dt><dd>{_e(SOURCE_NAMES.get(ticket['source'], ticket['source']))}</dd>"
+        f"<dt>Group</dt><dd>{_e(groups.get(ticket.get('group_id'), ticket.get('group_id')) or '—')}</dd>"
         f"<dt>Tags</dt><dd>{tags}</dd>"
         f"<dt>Created</dt><dd>{_e(local_time(ticket['created_at'], zone))}</dd></dl>"
         f"<div class='muted description'>{safe_html(ticket.get('description') or '')}</div>"

@@ -62,3 +62,18 @@ def cell(row, field):
     found = re.search(rf'class="field-{field}[^"]*"[^>]*>(.*?)</t[dh]>', row, flags=re.S)
     assert found, f"no field-{field} in {row}"
     return re.sub(r"<[^>]+>", "", found.group(1)).strip()
+
+
+@pytest.fixture
+def rules(db):
+    from integration.models import RoutingSettings
+
+    return RoutingSettings.objects.create(business_hours="24/7")
+
+
+@pytest.fixture
+def teams(db):
+    from agents.models import Team
+
+    return (Team.objects.create(freshdesk_group_id=71, name="Sales"),
+            Team.objects.create(freshdesk_group_id=72, name="Support"))

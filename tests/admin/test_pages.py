@@ -161,16 +161,20 @@ def test_sync_from_freshdesk_imports_agents_and_their_availability(supervisor_cl
 def test_sync_reports_a_freshdesk_outage_and_changes_nothing(supervisor_client, freshdesk):
     freshdesk.fail_next(503, path_prefix="/api/v2/agents")
     page = supervisor_client.post("/admin/agents/agentphone/sync/", follow=True).content.decode()
-    assert "Freshdesk did not answer the agent list, nothing changed" in page
+    assert "Freshdesk did not answer the agent or group list, nothing changed" in page
     assert not AgentPhone.objects.exists()
+
+
+MESSAGES = {"greeting_en": "Welcome.", "greeting_sw": "Karibu.", "closed_message_en": "We are closed.",
+            "closed_message_sw": "Tumefunga.", "busy_message_en": "All busy.",
+            "busy_message_sw": "Wote wana shughuli."}
 
 
 def test_routing_settings_is_one_row(supervisor_client):
     assert supervisor_client.get("/admin/integration/routingsettings/")["Location"].endswith("/add/")
     response = supervisor_client.post("/admin/integration/routingsettings/add/", {
         "business_hours": "mon-fri 08:00-17:00", "holidays": "2026-12-25", "language": "en-KE",
-        "greeting": "Karibu.", "closed_message": "We are closed.", "busy_message": "All busy.",
-        "busy_action": "voicemail"})
+        **MESSAGES, "busy_action": "voicemail"})
     assert response.status_code == 302
     row = RoutingSettings.objects.get()
     assert supervisor_client.get("/admin/integration/routingsettings/")["Location"].endswith(
@@ -189,8 +193,7 @@ def test_admin_index_links_the_queue_and_the_dashboard(supervisor_client):
 def test_routing_settings_refuse_a_schedule_routing_cannot_read(supervisor_client):
     response = supervisor_client.post("/admin/integration/routingsettings/add/", {
         "business_hours": "weekdays 8-6", "holidays": "2026-12-25\n25/12/2026", "language": "en-KE",
-        "greeting": "Karibu.", "closed_message": "We are closed.", "busy_message": "All busy.",
-        "busy_action": "voicemail"})
+        **MESSAGES, "busy_action": "voicemail"})
     page = response.content.decode()
     assert response.status_code == 200
     assert "Not readable: &#x27;weekdays 8-6&#x27;" in page

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.django_db
 SUPERVISOR_PAGES = [
     "/admin/", "/admin/dashboard/", "/admin/integration/ticket/", "/admin/integration/ticket/?callback=done",
     "/admin/integration/call/", "/admin/integration/webhookevent/", "/admin/agents/agentphone/",
-    "/admin/agents/agentphone/add/", "/admin/integration/routingsettings/add/",
+    "/admin/agents/agentphone/add/", "/admin/integration/routingsettings/add/", "/admin/agents/team/",
+    "/admin/integration/menu/", "/admin/integration/menu/add/",
     "/admin/agents/allowednumber/", "/admin/agents/allowednumber/add/", "/admin/agents/callinglimits/add/",
     "/admin/axes/accessattempt/",
 ]
@@ -66,5 +67,6 @@ def test_setup_roles_creates_the_group_and_makes_supervisors(django_user_model, 
     user = django_user_model.objects.get(username="fatuma")
     assert user.is_staff and user.groups.filter(name=SUPERVISORS).exists()
     assert user.has_perm("integration.change_ticket")
+    assert user.has_perm("integration.change_menu") and user.has_perm("agents.change_team")
     assert "fatuma is now a supervisor." in capsys.readouterr().out
-    assert ensure_supervisors_group().permissions.count() == 21
+    assert ensure_supervisors_group().permissions.count() == 31

@@ -146,7 +146,7 @@ def test_command_prints_what_it_did(freshdesk, capsys):
 def test_command_fails_with_a_message_when_freshdesk_is_down(freshdesk):
     freshdesk.fail_next(503, path_prefix="/api/v2/agents")
 
-    with pytest.raises(CommandError, match="Freshdesk agents could not be read"):
+    with pytest.raises(CommandError, match="Freshdesk agents or groups could not be read"):
         call_command("sync_agents")
 
 

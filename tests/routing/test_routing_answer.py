@@ -28,7 +28,7 @@ def test_one_free_agent_is_dialled_with_the_called_number_as_caller_id(rules, ma
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"actions": [
-        {"say": {"text": rules.greeting, "language": "en-KE"}},
+        {"say": {"text": rules.greeting_en, "language": "en-KE"}},
         {"dial": {"to": "+254711000001", "callerId": OUR_NUMBER, "timeout": 25}},
     ]}
 
@@ -134,7 +134,7 @@ def test_nobody_free_says_busy_then_takes_a_voicemail(rules, make_agent, route):
     response = route("CANOBODY")
 
     assert response.json() == {"actions": [
-        {"say": {"text": rules.busy_message, "language": "en-KE"}},
+        {"say": {"text": rules.busy_message_en, "language": "en-KE"}},
         {"record": {"maxLength": 120, "finishOnKey": "#", "playBeep": True}},
         {"hangup": {}},
     ]}
@@ -144,11 +144,11 @@ def test_nobody_free_says_busy_then_takes_a_voicemail(rules, make_agent, route):
 def test_nobody_free_hangs_up_when_supervisors_chose_so_in_their_language(rules, route):
     rules.busy_action = RoutingSettings.BusyAction.HANGUP
     rules.language = "sw-KE"
-    rules.busy_message = "Mawakala wetu wote wana shughuli. Tafadhali piga tena baadaye."
+    rules.busy_message_sw = "Wahudumu wetu wote wana shughuli. Tafadhali piga tena baadaye."
     rules.save()
 
     assert route().json() == {"actions": [
-        {"say": {"text": rules.busy_message, "language": "sw-KE"}},
+        {"say": {"text": rules.busy_message_sw, "language": "sw-KE"}},
         {"hangup": {}},
     ]}
 
@@ -166,7 +166,7 @@ def test_out_of_hours_says_closed_and_takes_a_voicemail(rules, make_agent, route
     response = route("CACLOSED")
 
     assert response.json() == {"actions": [
-        {"say": {"text": rules.closed_message, "language": "en-KE"}},
+        {"say": {"text": rules.closed_message_en, "language": "en-KE"}},
         {"record": {"maxLength": 120, "finishOnKey": "#", "playBeep": True}},
         {"hangup": {}},
     ]}

@@ -70,3 +70,22 @@ def test_freshdesk_timing_out_keeps_the_last_known_availability(freshdesk, rules
 
     assert AgentPhone.objects.get().available is True
     assert dialled(route()) == "+254711000001"
+
+
+def test_the_menu_and_its_teams_route_without_asking_freshdesk(freshdesk, menu, post_webhook):
+    from tests.factories import signed
+
+    from .conftest import OUR_NUMBER
+
+    freshdesk.add_agent(id=1, name="Otieno", mobile="+254711000002", available=True)
+    freshdesk.add_group("Support", id=72, agent_ids=[1])  # the menu's Support team
+    refresh_availability()
+    freshdesk.requests.clear()
+    freshdesk.fail_next(503, count=10, path_prefix="/api/v2/")
+
+    signed_at = int(time.time()) - 10
+    post_webhook(signed("call.routing", "CAOUTAGE", to=OUR_NUMBER, signed_at=signed_at))
+    answer = post_webhook(signed("call.routing", "CAOUTAGE", to=OUR_NUMBER, digits="2", signed_at=signed_at + 1))
+
+    assert dialled(answer) == "+254711000002"
+    assert freshdesk.requests == []

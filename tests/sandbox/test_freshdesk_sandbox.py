@@ -306,6 +306,45 @@ def test_agent_availability_and_me(fd, api):
 # -- rate limit and faults -----------------------------------------------------------------
 
 
+def test_groups_are_listed_with_pages_and_membership_shows_on_agents(fd, api):
+    wanjiku = fd.add_agent(id=7, name="Wanjiku", mobile="+254711000007")
+    sales = fd.add_group("Sales", agent_ids=[7])
+    fd.add_group("Support")
+    fd.add_group("Accounts")
+
+    first = api.get(api.url("/api/v2/groups"), params={"per_page": 2})
+    second = requests.get(first.links["next"]["url"], auth=api.auth)
+
+    assert [g["name"] for g in first.json() + second.json()] == ["Sales", "Support", "Accounts"]
+    assert "next" not in second.links
+    assert set(first.json()[0]) >= {"id", "name", "description", "business_hour_id", "group_type"}
+    assert api.get(api.url("/api/v2/agents/7")).json()["group_ids"] == [sales["id"]]
+    assert api.get(api.url(f"/api/v2/groups/{sales['id']}")).json()["agent_ids"] == [wanjiku["id"]]
+
+
+def test_deleting_a_group_removes_it_from_its_agents(fd, api):
+    fd.add_agent(id=8, mobile="+254711000008")
+    sales = fd.add_group("Sales", agent_ids=[8])
+
+    fd.delete_group(sales["id"])
+
+    assert api.get(api.url("/api/v2/groups")).json() == []
+    assert api.get(api.url("/api/v2/agents/8")).json()["group_ids"] == []
+    assert api.get(api.url(f"/api/v2/groups/{sales['id']}")).status_code == 404
+
+
+def test_ticket_is_created_in_an_existing_group_and_refused_for_an_unknown_one(fd, api):
+    sales = fd.add_group("Sales")
+
+    created = api.post(api.url("/api/v2/tickets"), json=phone_ticket(group_id=sales["id"]))
+    refused = api.post(api.url("/api/v2/tickets"), json=phone_ticket(group_id=sales["id"] + 1))
+
+    assert created.status_code == 201 and created.json()["group_id"] == sales["id"]
+    assert errors_of(refused) == {
+        "group_id": ("invalid_value", "There is no group matching the given group_id")}
+    assert len(fd.tickets) == 1
+
+
 def test_rate_limit_answers_429_with_retry_after():
     with FreshdeskSandbox(api_key="k", rate_limit_per_minute=3) as limited:
         url, auth = f"{limited.base_url}/api/v2/tickets", ("k", "X")
@@ -414,6 +453,7 @@ def test_html_page_lists_tickets_with_their_notes_escaped(fd, api):
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert CALLER in page.text and "callback_needed" in page.text and "Open" in page.text
+    assert "<dt>Group</dt><dd>—</dd>" in page.text
     assert "Call ended. Duration: 42s." in page.text
 
 

@@ -19,6 +19,11 @@ DEMO_AGENTS = [
     {"id": 102, "name": "Otieno Odhiambo", "mobile": "+254711000002"},
     {"id": 103, "name": "Amina Hassan", "mobile": "+254711000003"},
 ]
+# Two teams for the voice menu (docs/admin.md walks through setting it up).
+DEMO_GROUPS = [
+    {"id": 201, "name": "Sales", "agent_ids": [101]},
+    {"id": 202, "name": "Support", "agent_ids": [102, 103]},
+]
 
 
 class Command(BaseCommand):
@@ -52,11 +57,14 @@ class Command(BaseCommand):
                                    port=options["sautikit_port"]).start()
         for agent in DEMO_AGENTS:
             freshdesk.add_agent(**agent, available=True)
+        for group in DEMO_GROUPS:
+            freshdesk.add_group(**group)
         self.stdout.write(f"Freshdesk sandbox: {freshdesk.base_url}  (tickets: {freshdesk.base_url}/_sandbox/)")
         self.stdout.write(f"  {len(freshdesk.tickets)} tickets kept in {options['state_file']}")
         self.stdout.write(f"Sautikit sandbox:  {sautikit.base_url}")
         self.stdout.write(self._play_outbound(sautikit, options))
-        self.stdout.write(f"{len(DEMO_AGENTS)} demo agents available. Ctrl-C to stop.")
+        self.stdout.write(f"{len(DEMO_AGENTS)} demo agents available, in groups "
+                          f"{', '.join(g['name'] for g in DEMO_GROUPS)}. Ctrl-C to stop.")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:

@@ -8,6 +8,8 @@ Stories:
   then what they lead to is played: the agent answers, or the caller leaves a voicemail.
 * `callback`: a missed call, then an agent calls the customer back through the Sautikit
   stand-in, which plays the call back; the callback closes. Sandbox mode only: it places a call.
+* `menu`: the voice menu: call.routing, then one more with each key of `--press` (`--press 2`,
+  or `--press 92` for Kiswahili then 2); then the call is answered, or missed with `--missed`.
 
 Each webhook is signed as Sautikit signs it; the command waits for the worker and prints the
 ticket and its notes as the Freshdesk sandbox holds them.
@@ -25,7 +27,7 @@ from django.utils import timezone
 
 from agents.calls import CallNotPlaced, place_call
 from agents.models import AgentPhone
-from integration.models import Call, WebhookEvent
+from integration.models import Call, Menu, WebhookEvent
 from integration.intake.signature import sign
 
 FINISHED = (WebhookEvent.Status.DONE, WebhookEvent.Status.FAILED, WebhookEvent.Status.IGNORED)
@@ -36,7 +38,11 @@ class Command(BaseCommand):
     requires_system_checks = []  # it needs only SautiDesk's URL and the webhook secret
 
     def add_arguments(self, parser):
-        parser.add_argument("story", choices=["missed", "answered", "routing", "callback"])
+        parser.add_argument("story", choices=["missed", "answered", "routing", "callback", "menu"])
+        parser.add_argument("--press", default="1",
+                            help="menu story: the keys the caller presses, one menu step each (default 1).")
+        parser.add_argument("--missed", action="store_true",
+                            help="menu story: the agent rung does not answer.")
         parser.add_argument("--from", dest="caller", default="0712345678", help="Caller's number.")
         parser.add_argument("--to", default="+254203893800", help="The Sautikit number called.")
         parser.add_argument("--url", default=settings.PUBLIC_BASE_URL or "http://127.0.0.1:8000",
@@ -74,6 +80,9 @@ class Command(BaseCommand):
     def story_routing(self, call_id):
         actions = self.send("call.routing", call_id).json().get("actions") or []
         kinds = [next(iter(action)) for action in actions if isinstance(action, dict) and action]
+        if "getDigits" in kinds:
+            raise CommandError("A voice menu answers this number: follow it with "
+                               "`simulate_call menu --press <keys>`.")
         if "dial" in kinds:
             agent_number = next(a["dial"].get("to") for a in actions if "dial" in a)
             self.stdout.write(f"Sautikit dials {agent_number}; the agent answers and talks for 64 s.")
@@ -124,13 +133,63 @@ class Command(BaseCommand):
             f"3. Callback closed: {ticket.callback_done_by} called back at {when}; "
             f"ticket #{ticket.freshdesk_id} no longer has the callback_needed tag."))
 
+    def story_menu(self, call_id):
+        """A caller goes through the voice menu, then the call goes on as its last answer says."""
+        to = self.options["to"]
+        if not Menu.objects.filter(number__in=[to, ""], enabled=True).exists():
+            raise CommandError(f"No voice menu answers {to}: a supervisor sets one up in the admin "
+                               "(Voice menu) first.")
+        # One menu step after the other, each signed a second after the last (as on a real call).
+        started = int(time.time())
+        answer = self.send("call.routing", call_id, signed_at=started, show_actions=False)
+        self.describe(answer)
+        for step, key in enumerate(self.options["press"], start=1):
+            self.stdout.write(f"Caller presses {key}")
+            answer = self.send("call.routing", call_id, signed_at=started + step, digits=key,
+                               show_actions=False)
+            self.describe(answer)
+        actions = [next(iter(a)) for a in answer.json().get("actions", [])]
+        if "getDigits" in actions:
+            raise CommandError("The menu is still waiting for a key: press one on the menu (see above).")
+        if "dial" in actions and not self.options["missed"]:
+            self.send("call.answered", call_id)
+            self.send("call.completed", call_id, duration_seconds=95)
+        elif "dial" in actions:
+            self.send("call.failed", call_id, status="no-answer")
+        else:
+            self.send("call.completed", call_id, duration_seconds=30)
+        if Call.objects.filter(call_id=call_id, heard_message=True).exists():
+            self.stdout.write(self.style.SUCCESS("The caller heard a recorded message: no ticket is needed."))
+            return
+        self.report(call_id)
+        call = Call.objects.select_related("team", "ticket").get(call_id=call_id)
+        team = f"{call.team.name} (Freshdesk group {call.team.freshdesk_group_id})" if call.team else "none"
+        self.stdout.write(f"  team: {team}; menu choice: {call.menu_choice or '—'}; "
+                          f"language: {call.language or '—'}")
+
+    def describe(self, answer):
+        """The voice actions as a person reads them: what the caller hears, then what happens."""
+        for action in answer.json().get("actions", []):
+            kind, body = next(iter(action.items()))
+            say = body.get("say") if kind == "getDigits" else body if kind == "say" else None
+            if say:
+                self.stdout.write(f"  caller hears ({say['language']}): “{say['text']}”")
+            if kind == "getDigits":
+                self.stdout.write(f"  waits {body['timeout']} s for a key")
+            elif kind == "dial":
+                self.stdout.write(f"  rings {body['to']}")
+            elif kind == "record":
+                self.stdout.write("  takes a voicemail")
+            elif kind == "hangup":
+                self.stdout.write("  hangs up")
+
     # -- helpers ---------------------------------------------------------------------------
 
     def recording_url(self, call_id):
         return f"{settings.SAUTIKIT_API_URL or 'http://127.0.0.1:8102'}/recordings/{call_id}.wav"
 
-    def send(self, event, call_id, **fields):
-        signed_at = int(time.time())
+    def send(self, event, call_id, signed_at=None, show_actions=True, **fields):
+        signed_at = signed_at or int(time.time())
         body = {"event": event, "call_id": call_id, "direction": "inbound",
                 "from": self.options["caller"], "to": self.options["to"], **fields,
                 "signed_at": signed_at, "signature": sign(self.options["secret"], signed_at, call_id, event)}
@@ -143,7 +202,7 @@ class Command(BaseCommand):
         if answer.status_code >= 300:
             self.stdout.write(f"{event:16} → HTTP {answer.status_code} {answer.text.strip()}")
             raise CommandError(f"{event} was refused; check --secret and --url")
-        if event == "call.routing":
+        if event == "call.routing" and show_actions:
             self.stdout.write(f"{event:16} → HTTP {answer.status_code}, voice actions:")
             for action in answer.json().get("actions") or []:
                 for kind, detail in action.items():

@@ -1,86 +1,10 @@
-"""What SautiDesk keeps of calls: the webhook deliveries, the calls, and their tickets."""
+"""Calls, built up from their events, and the Freshdesk tickets they are logged on."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Min
 
-
-class WebhookEventQuerySet(models.QuerySet):
-    def pending(self):
-        """Stored but not finished: `received` (queued or waiting) or `processing`."""
-        return self.filter(status__in=(WebhookEvent.Status.RECEIVED, WebhookEvent.Status.PROCESSING))
-
-    def backlog(self, now):
-        """(how many events are pending, seconds the oldest has waited; 0.0 when none)."""
-        row = self.pending().aggregate(n=Count("pk"), oldest=Min("received_at"))
-        return row["n"], (now - row["oldest"]).total_seconds() if row["oldest"] else 0.0
-
-from .accounts import freshdesk_account
-
-
-class WebhookEvent(models.Model):
-    """One Sautikit webhook event, stored before anything acts on it.
-
-    Only deliveries whose signature verified are stored, but the signature covers
-    `signed_at.call_id.event` and not the body, so the rest of the payload is
-    still untrusted input. The first stored delivery of an event (call_id, event)
-    wins; later copies are duplicates, never updates.
-
-    Being stored is not being done: `status` says which, and a failed event can
-    be replayed from the admin or with `manage.py replay_events`.
-    """
-
-    class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        PROCESSING = "processing", "Processing"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        IGNORED = "ignored", "Ignored"
-
-    objects = WebhookEventQuerySet.as_manager()
-
-    event = models.CharField(max_length=40, help_text="Sautikit event type, e.g. call.failed.")
-    call_id = models.CharField(max_length=64, help_text="Sautikit call id the event is about.")
-    raw_body = models.TextField(
-        blank=True, help_text="The request body as received. Pruned after the retention period."
-    )
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    status = models.CharField(
-        max_length=12, choices=Status.choices, default=Status.RECEIVED, db_index=True,
-        help_text="received → processing → done | failed | ignored.",
-    )
-    attempts = models.PositiveIntegerField(default=0, help_text="How many times processing ran.")
-    last_error = models.TextField(blank=True, help_text="Why the last attempt did not finish.")
-    next_attempt_at = models.DateTimeField(
-        null=True, blank=True,
-        help_text="When the event is due (again): for a waiting or retried event, its next run; for "
-        "one being processed, when its worker's lease runs out (the sweep then runs it again).",
-    )
-    processed_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    freshdesk_note_id = models.BigIntegerField(
-        null=True, blank=True, help_text="The Freshdesk note this event added, if any."
-    )
-    note_requested_at = models.DateTimeField(
-        null=True, blank=True,
-        help_text="Set just before the note is sent to Freshdesk, so that an interrupted "
-        "attempt is reconciled instead of adding the note twice.",
-    )
-    flag = models.CharField(
-        max_length=255, blank=True,
-        help_text="Part of the event was refused as untrustworthy and the rest processed, e.g. a "
-        "recording link not on Sautikit's hosts. Fix the setting and replay to undo it.",
-    )
-
-    class Meta:
-        ordering = ["-received_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["call_id", "event"], name="one_event_per_call_and_type"),
-        ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
-
-    def __str__(self):
-        return f"{self.event} {self.call_id} ({self.status})"
+from ..accounts import freshdesk_account
+from ..routing import texts
 
 
 class TicketQuerySet(models.QuerySet):
@@ -134,6 +58,10 @@ class Ticket(models.Model):
         max_length=150, blank=True, help_text="Agent who called back, or supervisor who closed it."
     )
     callback_done_reason = models.CharField(max_length=255, blank=True)
+    team = models.ForeignKey(
+        "agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets",
+        help_text="The team the caller chose in the voice menu; the ticket is in its Freshdesk group.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -210,6 +138,31 @@ class Call(models.Model):
         "saved, that create's outcome is unknown: it may still land up to "
         "FRESHDESK_CREATE_SETTLE_SECONDS later. Empty on a call filed under another call's ticket.",
     )
+    team = models.ForeignKey(
+        "agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls",
+        help_text="The team the voice menu sent the caller to.",
+    )
+    language = models.CharField(
+        max_length=8, blank=True, choices=texts.LANGUAGES,
+        help_text="The language the caller heard the voice menu in (after any switch).",
+    )
+    menu_choice = models.CharField(
+        max_length=8, blank=True,
+        help_text="The key the caller chose in the voice menu, or 'none' when they chose no valid "
+        "key twice and went to the default team. Empty while they have not chosen.",
+    )
+    menu_misses = models.PositiveSmallIntegerField(
+        default=0, help_text="Menu answers with no key or a key that is not on the menu."
+    )
+    menu_keys_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When Sautikit signed the last menu keys taken: a step signed then or earlier "
+        "(a repeated delivery) changes nothing.",
+    )
+    heard_message = models.BooleanField(
+        default=False, help_text="The caller chose a recorded message, heard it and was not put "
+        "through: no callback is owed.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -218,64 +171,3 @@ class Call(models.Model):
 
     def __str__(self):
         return f"{self.call_id} {self.direction} {self.from_number} → {self.to_number}"
-
-
-class RoutingSettings(models.Model):
-    """Supervisor-editable routing rules; a single row, which wins over BUSINESS_HOURS."""
-
-    class BusyAction(models.TextChoices):
-        VOICEMAIL = "voicemail", "Take a voicemail"
-        HANGUP = "hangup", "Hang up"
-
-    business_hours = models.CharField(
-        max_length=200, blank=True,
-        help_text="Africa/Nairobi time, e.g. 'mon-fri 08:00-18:00; sat 09:00-13:00' or '24/7'. "
-        "Empty: the BUSINESS_HOURS setting.",
-    )
-    holidays = models.TextField(
-        blank=True, help_text="Dates when calls are not routed to agents, one YYYY-MM-DD a line."
-    )
-    language = models.CharField(
-        max_length=8, default="en-KE", choices=[("en-KE", "English (Kenya)"), ("sw-KE", "Kiswahili")]
-    )
-    greeting = models.CharField(
-        max_length=300, default="Thank you for calling. Connecting you to an agent now."
-    )
-    closed_message = models.CharField(
-        max_length=300,
-        default="Thank you for calling. We are closed now. Please leave a message after the tone "
-        "and we will call you back.",
-    )
-    busy_message = models.CharField(
-        max_length=300,
-        default="All our agents are busy. Please leave a message after the tone and we will call "
-        "you back.",
-    )
-    busy_action = models.CharField(max_length=10, choices=BusyAction.choices, default=BusyAction.VOICEMAIL)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = verbose_name_plural = "routing settings"
-
-    def __str__(self):
-        return "Routing settings"
-
-
-class Heartbeat(models.Model):
-    """When a background process last showed it is alive; read by the readiness probe (/readyz).
-
-    `beat` is written by the process that publishes the heartbeat task (celery beat),
-    `worker` by the worker that runs it: if only `worker` goes stale, the workers are
-    down or behind; if both do, beat is.
-    """
-
-    name = models.CharField(max_length=20, primary_key=True, help_text="beat or worker.")
-    at = models.DateTimeField(help_text="Last time this process showed a heartbeat.")
-
-    class Meta:
-        # Operations' own right, apart from running the desk: grant it to the people (or give
-        # Prometheus METRICS_TOKEN) who watch the service; being staff is not enough.
-        permissions = [("view_metrics", "Can read the Prometheus metrics at /metrics")]
-
-    def __str__(self):
-        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"
