@@ -1,6 +1,15 @@
-"""A Call row built up from its events, whatever order they arrive in."""
+"""A Call row built up from its events, whatever order they arrive in.
+
+    record(event)          # upsert the event's call with the event applied (in a transaction)
+    apply_event(call, event) → fields changed
+
+A `call.routing` is recorded by the webhook itself (its answer needs the call); every
+other event by the worker, just before its handler runs.
+"""
 
 from datetime import datetime, timezone
+
+from django.db import transaction
 
 from agents.models import AgentPhone
 
@@ -62,3 +71,17 @@ def apply_event(call, event):
         put("recording_duration_seconds", event.recording_duration_seconds)
     return changed
 
+
+
+def record(event):
+    """Create the call as `event` describes it, or apply `event` to the existing row; the call."""
+    with transaction.atomic():
+        new = Call(call_id=event.call_id, direction=event.direction)
+        apply_event(new, event)
+        # INSERT … ON CONFLICT DO NOTHING: a concurrent event of this call may have created it.
+        Call.objects.bulk_create([new], ignore_conflicts=True)
+        call = Call.objects.select_for_update().get(call_id=event.call_id)
+        changed = apply_event(call, event)
+        if changed:
+            call.save(update_fields=[*changed, "updated_at"])
+    return call

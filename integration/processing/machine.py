@@ -37,7 +37,7 @@ from ..clients import freshdesk
 from ..events import InvalidEvent, load_json, parse_event
 from ..models import WebhookEvent
 from ..ops import metrics
-from . import handlers
+from . import calls, handlers
 from .tickets import ForeignTicket
 from .unsure import Wait
 
@@ -157,6 +157,7 @@ def _run(row):
     except InvalidEvent:
         _finish(row, WebhookEvent.Status.FAILED, "stored payload is missing or unreadable")
         return
+    calls.record(event)  # first, so the call's state never waits on Freshdesk
     try:
         outcome = handler(row, event, freshdesk.FreshdeskClient.from_settings())
     except handlers.WaitingForTicket as err:

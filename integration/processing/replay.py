@@ -71,6 +71,7 @@ def _reset(event_id):
     would otherwise fail at its first temporary error.
     """
     return WebhookEvent.objects.filter(pk=event_id, status__in=REPLAYABLE).exclude(raw_body="").update(
-        status=WebhookEvent.Status.RECEIVED, next_attempt_at=None, attempts=0,
+        # Published right after the commit (below), so not the outbox's to publish again.
+        status=WebhookEvent.Status.RECEIVED, next_attempt_at=timezone.now(), attempts=0,
         updated_at=timezone.now(),
     ) == 1

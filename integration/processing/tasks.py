@@ -1,6 +1,11 @@
 """Celery tasks and their publishing: thin shells that take ids and call the state machine.
 
-    publish(event_id)        # after the commit that stored or reset the event
+    publish(event_id)        # after the commit that reset an event (replay, sweep)
+    dispatch_pending()       # publish what the webhook stored: the outbox dispatcher's work
+
+Every worker process group runs an outbox dispatcher thread (started on `worker_ready`,
+see `outbox`): the webhook stores events and the workers publish them, so that publishing
+costs the web process nothing.
 
 Task names are part of the broker protocol, so they are spelt out and kept when a module
 moves: a message queued by the previous release still finds its task after an upgrade.
@@ -16,12 +21,13 @@ at most 75 + 15 s after they were claimed, plus their wait in the queue.
 import logging
 from datetime import timedelta
 
-from celery import shared_task
+from celery import current_app, shared_task
+from celery.signals import worker_ready, worker_shutting_down
 from django.db.models import Q
 from django.utils import timezone
 
 from ..models import WebhookEvent
-from . import machine
+from . import machine, outbox
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +49,56 @@ def process_event(self, event_id, resume=None):
 
 def publish(event_id):
     """Queue processing; a broker outage is logged and left to the outbox sweep."""
+    return publish_many([event_id]) == 1
+
+
+def publish_many(event_ids):
+    """Queue processing for each id over one broker connection; how many were published.
+
+    A broker outage is logged and the rest left unpublished: the caller gives them back
+    to the outbox, and the sweep publishes anything still waiting after OVERDUE.
+    """
+    published = 0
     try:
-        process_event.apply_async((event_id,), retry=False)
+        with current_app.producer_or_acquire() as producer:
+            for event_id in event_ids:
+                process_event.apply_async((event_id,), retry=False, producer=producer)
+                published += 1
     except Exception as err:  # kombu raises a variety of transport errors
-        logger.warning("publish failed, sweep will retry", extra={"event_id": event_id,
-                                                                  "error": type(err).__name__})
+        logger.warning("publish failed, will retry", extra={
+            "event_id": event_ids[published], "unpublished": len(event_ids) - published,
+            "error": type(err).__name__})
+    return published
+
+
+def dispatch_pending():
+    """Publish every event the webhook stored and nobody published yet; how many were."""
+    total = 0
+    while ids := outbox.claim():
+        published = publish_many(ids)
+        total += published
+        if published < len(ids):
+            outbox.release(ids[published:])
+            raise ConnectionError("broker refused the outbox's events")
+    if total:
+        logger.info("outbox published", extra={"published": total})
+    return total
+
+
+_dispatcher = None
+
+
+@worker_ready.connect
+def start_outbox_dispatcher(**_):
+    global _dispatcher
+    _dispatcher = outbox.OutboxDispatcher(dispatch_pending)
+    _dispatcher.start()
+
+
+@worker_shutting_down.connect
+def stop_outbox_dispatcher(**_):
+    if _dispatcher is not None:
+        _dispatcher.stop()
 
 
 @shared_task(name="integration.tasks.requeue_stuck_events", acks_late=True)
@@ -68,8 +119,7 @@ def requeue_stuck_events():
     overdue = list(due.values_list("pk", flat=True)[:1000])
     # Due again only after another OVERDUE: a slow queue is not republished every sweep.
     WebhookEvent.objects.filter(pk__in=overdue).update(next_attempt_at=now)
-    for event_id in orphans + overdue:
-        publish(event_id)
+    publish_many(orphans + overdue)
     if orphans or overdue:
         logger.info("sweep requeued events", extra={"requeued": len(overdue), "orphaned": len(orphans)})
     return len(orphans) + len(overdue)

@@ -329,7 +329,7 @@ def test_a_placement_that_died_midway_does_not_block_for_long(place, agent, saut
 
 
 @responses.activate
-def test_an_event_that_beats_sautikits_answer_is_merged_into_the_call(place, agent, settings):
+def test_an_event_that_beats_sautikits_answer_is_merged_into_the_call(place, agent, settings, run_worker):
     """Sautikit may send the call's first webhook before its 201 reaches us."""
     settings.SAUTIKIT_API_URL = "https://sautikit.test"
 
@@ -343,6 +343,7 @@ def test_an_event_that_beats_sautikits_answer_is_merged_into_the_call(place, age
     responses.add_callback(responses.POST, "https://sautikit.test/v1/calls", callback=sautikit_answer)
 
     response = place({"to": "0712345678", "ticket_id": 9})
+    run_worker(max_rounds=1, must_finish=False)  # the worker applies the early event to the call
 
     assert response.status_code == 201
     call = Call.objects.get()

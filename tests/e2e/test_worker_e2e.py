@@ -147,7 +147,8 @@ def test_callback_story_refuses_outside_sandbox_mode(settings):
         call_command("simulate_call", "callback", url="http://127.0.0.1:9", secret=SECRET)
 
 
-def test_event_accepted_while_the_broker_is_down_is_processed_by_the_sweep(freshdesk):
+def test_events_stored_while_no_worker_runs_are_processed_when_one_starts(freshdesk):
+    """The webhook needs neither broker nor worker: the workers' dispatchers publish what it stored."""
     env = stack_env(freshdesk, "redis")
     dead_broker = {**env, "CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}
     with processes.web(dead_broker) as base_url:
@@ -157,8 +158,20 @@ def test_event_accepted_while_the_broker_is_down_is_processed_by_the_sweep(fresh
     assert WebhookEvent.objects.get().status == "received"
     assert freshdesk.tickets == {}
 
-    # A minute later the outbox sweep (a beat task) finds it and publishes it.
-    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(minutes=2))
+    with processes.worker(env, name="e2e-worker-outbox"):
+        assert wait_for(lambda: WebhookEvent.objects.filter(status="done").exists())
+    assert len(freshdesk.tickets) == 1
+
+
+def test_an_event_whose_publishing_was_lost_is_processed_by_the_sweep(freshdesk):
+    env = stack_env(freshdesk, "redis")
+    with processes.web(env) as base_url:
+        answer = requests.post(f"{base_url}/webhooks/sautikit/", json=signed("call.failed", "CAe2e4"),
+                               timeout=10)
+    assert answer.status_code == 202
+    # As if a dispatcher had claimed it and died before the broker had it, two minutes ago.
+    WebhookEvent.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=2))
+
     with processes.worker(env, name="e2e-worker-sweep"):
         subprocess.run([str(processes.BIN / "celery"), "-A", "sautidesk", "call",
                         "integration.tasks.requeue_stuck_events"], env=env, check=True,

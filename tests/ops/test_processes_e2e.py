@@ -92,10 +92,12 @@ def test_readiness_follows_the_broker_and_metrics_show_a_missed_call(stack, fres
     status, report = readiness(base_url)
     assert status == 503
     assert report["broker"]["ok"] is False and report["database"]["ok"] is True
-    # Intake goes on while the broker is away: the event is stored, the sweep publishes it later.
+    # Intake goes on while the broker is away: the event is stored and published when it is back.
     answer = requests.post(f"{base_url}/webhooks/sautikit/", timeout=10,
                            json=signed("call.failed", "CA-OPS-E2E-2", status="no-answer"))
     assert answer.status_code == 202
 
     relay.restore()
     assert wait_for(lambda: readiness(base_url)[0] == 200, timeout=45), readiness(base_url)
+    # The worker's dispatcher publishes it once the broker is back: nothing answered 2xx is lost.
+    assert wait_for(lambda: len(freshdesk.tickets) == 2, timeout=90)
