@@ -31,6 +31,11 @@ from . import machine, outbox
 
 logger = logging.getLogger(__name__)
 
+# Reconnect a pooled broker connection that broke (a broker restart) before calling the
+# broker down: without it, a process would keep its dead connection after the broker is back.
+# Publishing is off the request path, so the extra second it may take costs no webhook anything.
+REVIVE_ONCE = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+
 # A `received` event this long past due was not published (broker down) or its retry was lost.
 OVERDUE = timedelta(seconds=60)
 
@@ -62,7 +67,8 @@ def publish_many(event_ids):
     try:
         with current_app.producer_or_acquire() as producer:
             for event_id in event_ids:
-                process_event.apply_async((event_id,), retry=False, producer=producer)
+                process_event.apply_async((event_id,), producer=producer, retry=True,
+                                          retry_policy=REVIVE_ONCE)
                 published += 1
     except Exception as err:  # kombu raises a variety of transport errors
         logger.warning("publish failed, will retry", extra={
