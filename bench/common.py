@@ -78,10 +78,19 @@ def service_env(freshdesk_url="http://127.0.0.1:9", **overrides):
 
 
 def reset_state(env):
-    """Migrate and empty the bench database; empty our Redis DB (queue and rate-limit window)."""
+    """Create, migrate and empty the bench database; empty our Redis DB (queue and rate-limit window)."""
+    create_database(env["DATABASE_URL"])
     for command in (["migrate", "--no-input", "-v0"], ["flush", "--no-input"]):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
     redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def create_database(url):
+    """A fresh machine has none of the bench databases yet."""
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def stored_call_ids():

@@ -90,8 +90,8 @@ def main():
 
     accepted = {call_id_of(body) for body, result in sent if result.status == 202}
     stored = stored_call_ids()  # also requests the client gave up on but the server finished
-    print(f"accepted {len(accepted)} events ({len(stored)} stored), {queued_messages()} tasks queued; "
-          f"starting a worker")
+    print(f"accepted {len(accepted)} events ({len(stored)} stored), {queued_messages()} tasks queued "
+          f"(the workers' dispatchers publish them); starting a worker")
     with TimedFreshdesk(api_key=env["FRESHDESK_API_KEY"]) as freshdesk:
         env = service_env(freshdesk.base_url)
         started = time.monotonic()
