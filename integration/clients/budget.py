@@ -62,7 +62,10 @@ class Pace:
 
     GCRA lets `burst` requests go at once and then one every `interval` s, so in any 60 s it
     sends at most rate + burst − 1: the rate is the allowed share minus the largest burst
-    (priority's). At 600/min with a 20% reserve: 480 allowed, burst 5 (priority 9), 472/min.
+    (priority's). At 600/min with a 20% reserve: 480 allowed, burst 2 (priority 4), 477/min.
+    Every burst request costs the steady rate one a minute, so bursts are kept small: bulk's
+    second one only absorbs a retry that lands a little late, and priority's two more are
+    enough for a routing refresh or an admin action, and are back within two intervals.
     """
 
     limit: float
@@ -74,11 +77,13 @@ class Pace:
 
     @property
     def burst(self):
-        return 1 + min(4, int(self.allowed // 120))
+        return 2 if self.allowed >= 60 else 1
 
     @property
     def priority_extra(self):
-        return min(4, max(1, int(self.allowed // 100))) if self.allowed >= 3 else 0
+        if self.allowed < 3:
+            return 0
+        return 2 if self.allowed >= 60 else 1
 
     @property
     def per_minute(self):

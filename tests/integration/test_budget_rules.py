@@ -110,7 +110,7 @@ def test_waiting_bulk_work_is_given_slots_one_interval_apart(clock):
     budget.take(ACCOUNT)
     budget.observe(ACCOUNT, HEADERS_600, 200)
     waits = [budget.take_with_slot(ACCOUNT) for _ in range(20)]
-    promised = [wait for wait, slot in waits if slot]
+    promised = [wait for wait, slot in waits if slot][1:]  # the first may be raised to a minimum wait
 
     assert len(promised) >= 10
     gaps = {round(b - a, 3) for a, b in zip(promised, promised[1:])}
