@@ -57,9 +57,10 @@ class SyncResult:
 def sync_agents(client=None):
     """Upsert AgentPhone from Freshdesk's agent list; raises FreshdeskError before writing anything.
 
-    `client` is a FreshdeskClient (default: from settings).
+    `client` is a FreshdeskClient (default: from settings, with priority: routing's data must
+    not wait behind a burst of ticket creation, see integration/clients/budget.py).
     """
-    client = client or FreshdeskClient.from_settings()
+    client = client or FreshdeskClient.from_settings(priority=True)
     try:
         agents = client.list_agents()
     except ValueError as err:  # a 200 whose body is not JSON (a proxy's error page, say)

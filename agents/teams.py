@@ -39,7 +39,7 @@ class TeamSyncResult:
 
 def sync_teams(client=None):
     """Upsert a Team per Freshdesk group; raises FreshdeskError before writing anything."""
-    client = client or FreshdeskClient.from_settings()
+    client = client or FreshdeskClient.from_settings(priority=True)  # routing's data goes first
     try:
         groups = client.list_groups()
     except ValueError as err:  # a 200 whose body is not JSON

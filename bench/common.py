@@ -45,12 +45,15 @@ class TimedFreshdesk(FreshdeskSandbox):
         super().__init__(*args, **kwargs)
         self.created = {}
         self.statuses = {}
+        self.sent_at = []  # when each /api/ request the stand-in let through was answered
 
     def handle(self, request):
         response = super().handle(request)
         done = time.time()
         with self._lock:
             self.statuses[response.status] = self.statuses.get(response.status, 0) + 1
+            if request.path.startswith("/api/") and response.status != 429:
+                self.sent_at.append(done)
             if request.method == "POST" and request.path == "/api/v2/tickets" and response.status == 201:
                 self.created[json.loads(response.body)["id"]] = done
         return response

@@ -216,9 +216,11 @@ OUTBOUND_DAILY_CAP_COMPANY_KES = env.float("OUTBOUND_DAILY_CAP_COMPANY_KES", def
 # creating again (docs/reliability.md). Longer than any create Freshdesk is known to finish.
 FRESHDESK_CREATE_SETTLE_SECONDS = env.int("FRESHDESK_CREATE_SETTLE_SECONDS", default=300)
 
-# Requests a minute that all workers together send to Freshdesk (0: no budget of our own,
-# only Freshdesk's 429s). Set it a little under the plan's limit (Growth 200, Pro 400).
+# Freshdesk's per-minute limit is learned from its answers (X-RateLimit-Total); this overrides
+# it (0: learn it). Either way all workers together send at most limit × (1 − reserve) a
+# minute, paced, and the reserve is left to the account's other apps (integration/clients/budget.py).
 FRESHDESK_RATE_LIMIT_PER_MINUTE = env.int("FRESHDESK_RATE_LIMIT_PER_MINUTE", default=0)
+FRESHDESK_RATE_LIMIT_RESERVE = env.float("FRESHDESK_RATE_LIMIT_RESERVE", default=0.2)
 
 # --- Operations: readiness, metrics, retention (docs/deploy.md) -------------------------
 
@@ -258,7 +260,8 @@ else:
         "interval_max": 0.2,
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-# The shared Freshdesk budget must be shared: Redis when the broker is Redis.
+# The Freshdesk budget (learned limit, pacing, a 429's pause) must be shared by every worker:
+# Redis when the broker is Redis; memory:// is this process only.
 FRESHDESK_RATE_LIMIT_STORAGE = env.str(
     "FRESHDESK_RATE_LIMIT_STORAGE",
     default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "memory://",

@@ -13,6 +13,7 @@ https://developers.freshdesk.com/api/#error
 """
 
 import logging
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -37,11 +38,16 @@ class FreshdeskError(ApiError):
 
 
 class RateLimited(FreshdeskError):
-    """429, or our shared per-minute budget is spent: wait `retry_after` seconds."""
+    """429, or our shared budget has no room now (`status` None): wait `retry_after` seconds.
 
-    def __init__(self, message, retry_after, status=429):
+    `slot` is True when the budget promised this caller a slot at exactly that time: coming
+    back then, with no jitter, finds room.
+    """
+
+    def __init__(self, message, retry_after, status=429, slot=False):
         super().__init__(message, status)
         self.retry_after = retry_after
+        self.slot = slot
 
 
 class ServerError(FreshdeskError):
@@ -79,13 +85,6 @@ class AuthenticationFailed(FreshdeskError):
     """401/403: the API key is wrong or lacks the permission."""
 
 
-def _retry_after(response, default=60):
-    try:
-        return max(1, int(response.headers.get("Retry-After", default)))
-    except ValueError:
-        return default
-
-
 def _error_message(response):
     """Freshdesk's error bodies: {"description", "errors": [{field, message, code}]} or {"code", "message"}."""
     try:
@@ -103,21 +102,28 @@ def _error_message(response):
 
 
 class FreshdeskClient:
-    def __init__(self, base_url, api_key, timeout=(3.05, 10)):
+    """One piece of work's client. `priority=True` for work that must not wait behind bulk
+    ticket creation (routing's availability refresh, supervisors' admin actions, a screen
+    pop): it goes ahead of the queue in the shared budget (budget.py), still counted."""
+
+    def __init__(self, base_url, api_key, timeout=(3.05, 10), priority=False):
         self.base_url = base_url.rstrip("/")
+        self.account = urlsplit(self.base_url).netloc.lower()
         self.timeout = timeout
+        self.priority = priority
+        self._granted = False  # a request of this work was sent: the rest goes ahead (budget.py)
         self.session = requests.Session()
         self.session.auth = (api_key, "X")
         self.session.headers["Accept"] = "application/json"
 
     @classmethod
-    def from_settings(cls):
+    def from_settings(cls, priority=False):
         base_url = freshdesk_base_url()
         if not base_url:
             raise ImproperlyConfigured("FRESHDESK_DOMAIN (or FRESHDESK_BASE_URL) is not set")
         if not settings.FRESHDESK_API_KEY:
             raise ImproperlyConfigured("FRESHDESK_API_KEY is not set")
-        return cls(base_url, settings.FRESHDESK_API_KEY, settings.FRESHDESK_TIMEOUT)
+        return cls(base_url, settings.FRESHDESK_API_KEY, settings.FRESHDESK_TIMEOUT, priority=priority)
 
     # --- tickets ----------------------------------------------------------------------
 
@@ -178,10 +184,13 @@ class FreshdeskClient:
     def _request(self, method, path, **kwargs):
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         endpoint = path.split("?")[0] if not path.startswith("http") else "(next page)"
-        wait = budget.take_freshdesk_token()
+        wait, slot = budget.take_with_slot(self.account, priority=self.priority or self._granted,
+                                           queue=not self.priority)
         if wait:
             metrics.freshdesk_answered(method, "budget_spent")
-            raise RateLimited("shared Freshdesk request budget spent", retry_after=wait, status=None)
+            raise RateLimited("shared Freshdesk request budget: no room now", retry_after=wait,
+                              status=None, slot=slot)
+        self._granted = True
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.RequestException as err:
@@ -191,6 +200,7 @@ class FreshdeskClient:
             raise Unavailable(f"Freshdesk did not answer: {type(err).__name__}",
                               maybe_applied=not never_sent(err)) from err
         metrics.freshdesk_answered(method, response.status_code)
+        budget.observe(self.account, response.headers, response.status_code)
         logger.info("freshdesk response", extra={
             "method": method, "endpoint": endpoint, "freshdesk_status": response.status_code,
             "ratelimit_remaining": response.headers.get("X-RateLimit-Remaining"),
@@ -200,7 +210,7 @@ class FreshdeskClient:
         message, errors = _error_message(response)
         status = response.status_code
         if status == 429:
-            raise RateLimited(message, retry_after=_retry_after(response))
+            raise RateLimited(message, retry_after=budget.retry_after(response.headers))
         if status >= 500:
             raise ServerError(message, status)
         if status in (401, 403):

@@ -170,8 +170,11 @@ def _run(row):
         _finish(row, WebhookEvent.Status.FAILED, str(err))
     except freshdesk.RateLimited as err:
         if err.status is None:
-            # Our shared budget, not Freshdesk: wait for the next free slot, no attempt spent.
-            _later(row, err.retry_after + random.uniform(0, 1), str(err), counts=False)
+            # Our shared budget, not Freshdesk: no attempt spent. A promised slot is kept to
+            # the letter (each waiting event has its own, one interval apart); any other wait
+            # is spread with jitter so the waiting events do not all come back at once.
+            jitter = 0 if err.slot else random.uniform(0, 1)
+            _later(row, err.retry_after + jitter, str(err), counts=False)
         else:
             _later(row, backoff(row.attempts, at_least=err.retry_after), f"Freshdesk rate limit: {err}")
     except (freshdesk.ServerError, freshdesk.Unavailable) as err:

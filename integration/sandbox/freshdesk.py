@@ -5,7 +5,8 @@
         assert fd.tickets[1]["tags"] == ["sautikit", "missed_call"]
 
 It validates the way Freshdesk does (see ``_freshdesk_rules``), sends the ``X-RateLimit-*``
-headers and, with ``rate_limit_per_minute``, answers 429 with ``Retry-After``. Faults:
+headers on every answer (a 429 too) and, with ``rate_limit_per_minute``, answers 429 with
+``Retry-After`` beyond it (a moving 60 s window). Faults:
 ``fail_next`` (an error instead of the change), ``drop_after_apply`` (the change, then a dropped
 connection: Freshdesk has no idempotency key, so this is how duplicate tickets are born),
 ``slow_create`` (a create held N seconds and stored afterwards, as during a Freshdesk incident)
@@ -124,8 +125,9 @@ class FreshdeskSandbox(FreshdeskEndpoints, SandboxServer):
             return copy.deepcopy(contact)
 
     def fail_next(self, status, count=1, body=None, headers=None, path_prefix="/api/v2/", method=None) -> None:
-        if status == 429 and not any(k.lower() == "retry-after" for k in (headers or {})):
-            headers = {**(headers or {}), "Retry-After": "60"}
+        if status == 429:
+            # As Freshdesk's own 429: the limit headers too, with nothing remaining.
+            headers = {"Retry-After": "60", **self._limit_headers(remaining=0), **(headers or {})}
         super().fail_next(status, count, body, headers, path_prefix, method)
 
     def drop_after_apply(self, count=1, path_prefix="/api/v2/tickets",
@@ -210,12 +212,18 @@ class FreshdeskSandbox(FreshdeskEndpoints, SandboxServer):
         limit = self.rate_limit_per_minute
         if limit is not None and len(self._hits) >= limit:
             retry_after = max(1, math.ceil(self._hits[0] + RATE_WINDOW_SECONDS - now))
-            return True, {"Retry-After": str(retry_after)}
+            return True, {"Retry-After": str(retry_after), **self._limit_headers(remaining=0)}
         self._hits.append(now)
-        total = limit if limit is not None else UNLIMITED_TOTAL
-        return False, {
+        return False, self._limit_headers()
+
+    def _limit_headers(self, remaining=None) -> dict[str, str]:
+        """Freshdesk's X-RateLimit-* headers, on every answer including a 429."""
+        total = self.rate_limit_per_minute if self.rate_limit_per_minute is not None else UNLIMITED_TOTAL
+        if remaining is None:
+            remaining = max(total - len(self._hits), 0)
+        return {
             "X-RateLimit-Total": str(total),
-            "X-RateLimit-Remaining": str(max(total - len(self._hits), 0)),
+            "X-RateLimit-Remaining": str(remaining),
             "X-RateLimit-Used-CurrentRequest": "1",
         }
 

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from agents.models import AgentPhone
-from integration.clients import freshdesk
+from integration.clients import budget, freshdesk
 from integration.phones import InvalidNumber, to_e164
 
 
@@ -52,7 +52,7 @@ class Command(BaseCommand):
     def check_freshdesk(self):
         self.stdout.write("Freshdesk")
         try:
-            client = freshdesk.FreshdeskClient.from_settings()
+            client = freshdesk.FreshdeskClient.from_settings(priority=True)
             me = client.me()
         except ImproperlyConfigured as err:
             self.fail(f"{err}: set it in the environment or .env")
@@ -64,6 +64,7 @@ class Command(BaseCommand):
         else:
             name = (me.get("contact") or {}).get("name") or me.get("id")
             self.ok(f"FRESHDESK_API_KEY works (agent: {name})")
+            self.ok(budget_summary(budget.status(client.account)))
 
     def check_sautikit(self):
         self.stdout.write("Sautikit API")
@@ -104,3 +105,16 @@ class Command(BaseCommand):
         except Exception as err:  # any database error is a finding to report, not a crash
             self.fail(f"database not reachable or not migrated ({type(err).__name__}): check DATABASE_URL, "
                       "then run manage.py migrate")
+
+
+def budget_summary(status):
+    """One line on the Freshdesk request budget (integration/clients/budget.py) for the operator."""
+    where = "shared by all workers through Redis" if status["shared"] else \
+        "counted in each process (FRESHDESK_RATE_LIMIT_STORAGE is not Redis)"
+    return (f"Freshdesk allows {_count(status['limit'])} requests/min ({status['source']}); SautiDesk "
+            f"sends at most {_count(status['allowed_per_minute'])}/min, leaving {status['reserve']:.0%} to the "
+            f"account's other apps; {where}")
+
+
+def _count(number):
+    return f"{number:,.1f}".removesuffix(".0")
