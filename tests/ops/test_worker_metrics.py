@@ -8,6 +8,7 @@ import socket
 
 import pytest
 import requests
+from django.core.checks import run_checks
 
 from integration.ops import worker_metrics
 
@@ -62,3 +63,11 @@ def test_a_port_already_taken_is_logged_and_the_worker_goes_on(caplog):
     assert record.getMessage() == "worker metrics endpoint not started: the worker runs on without it"
     assert record.port == port
     assert "in use" in record.error
+
+
+def test_check_warns_when_the_worker_endpoint_has_no_token(settings):
+    settings.WORKER_METRICS_PORT, settings.METRICS_TOKEN = 9541, ""
+    assert "sautidesk.W030" in [message.id for message in run_checks()]
+
+    settings.METRICS_TOKEN = TOKEN
+    assert "sautidesk.W030" not in [message.id for message in run_checks()]
