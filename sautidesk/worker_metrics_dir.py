@@ -23,8 +23,10 @@ from django.conf import settings
 
 
 def is_worker(argv):
-    """`celery -A sautidesk worker …`: the sub-command is a word of its own on the command line."""
-    return "worker" in argv[1:]
+    """`celery -A sautidesk worker …` (or `python -m celery …`): the sub-command is a word of its own."""
+    program = os.path.normpath(argv[0]) if argv else ""
+    is_celery = os.path.basename(program) == "celery" or program.endswith(os.path.join("celery", "__main__.py"))
+    return is_celery and "worker" in argv[1:]
 
 
 def make_private_directory():

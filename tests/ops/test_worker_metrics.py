@@ -11,6 +11,7 @@ import requests
 from django.core.checks import run_checks
 
 from integration.ops import worker_metrics
+from sautidesk.worker_metrics_dir import is_worker
 
 TOKEN = "worker-metrics-token-for-tests"
 
@@ -71,3 +72,14 @@ def test_check_warns_when_the_worker_endpoint_has_no_token(settings):
 
     settings.METRICS_TOKEN = TOKEN
     assert "sautidesk.W030" not in [message.id for message in run_checks()]
+
+
+@pytest.mark.parametrize("argv, worker", [
+    (["/srv/sautidesk/.venv/bin/celery", "-A", "sautidesk", "worker", "--loglevel", "INFO"], True),
+    (["/usr/lib/python3/site-packages/celery/__main__.py", "-A", "sautidesk", "worker"], True),
+    (["celery", "-A", "sautidesk", "beat", "--schedule", "var/celerybeat-schedule"], False),
+    (["/srv/sautidesk/.venv/bin/pytest", "-k", "worker"], False),
+    (["gunicorn", "sautidesk.wsgi", "-c", "gunicorn.conf.py"], False),
+], ids=["celery-worker", "python-m-celery", "beat", "pytest", "gunicorn"])
+def test_only_the_celery_worker_command_counts_as_a_worker(argv, worker):
+    assert is_worker(argv) is worker
