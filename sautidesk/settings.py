@@ -231,6 +231,13 @@ READINESS_BROKER_TIMEOUT = env.float("READINESS_BROKER_TIMEOUT", default=2)
 # Bearer token for /metrics (logins with the view_metrics permission may read it too);
 # empty: only those logins.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# A Celery worker's own Prometheus endpoint (http://ADDRESS:PORT/metrics, same bearer token):
+# its pool's process counters, for worker hosts the web's /metrics cannot see. 0: off. Give each
+# worker on a host its own port (on its command line or unit); a taken port is logged, not fatal.
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+# Loopback by default: a scraper on another host needs e.g. the private address, or 0.0.0.0
+# behind a firewall that lets only Prometheus in (plain HTTP: the token crosses that network).
+WORKER_METRICS_ADDRESS = env.str("WORKER_METRICS_ADDRESS", default="127.0.0.1")
 # Raw webhook payloads (customers' numbers) of finished events are emptied after this.
 WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=90)
 

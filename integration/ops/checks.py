@@ -108,3 +108,16 @@ def create_settle_outlasts_the_timeouts(app_configs, **kwargs):
         "while Freshdesk may still store it, giving duplicate tickets.",
         hint="Keep it at several minutes (default 300); see docs/reliability.md.", id="sautidesk.W014",
     )]
+
+
+@register()
+def worker_metrics_readable(app_configs, **kwargs):
+    """A worker has no logins: without the token its own /metrics refuses every scrape."""
+    if not settings.WORKER_METRICS_PORT or settings.METRICS_TOKEN:
+        return []
+    return [Warning(
+        f"WORKER_METRICS_PORT is set ({settings.WORKER_METRICS_PORT}) but METRICS_TOKEN is empty: the "
+        "worker's metrics endpoint refuses every scrape.",
+        hint="Set METRICS_TOKEN, and give Prometheus the same token (docs/deploy.md, \"Worker metrics\").",
+        id="sautidesk.W030",
+    )]

@@ -13,7 +13,9 @@ processes on several machines:
   processes set PROMETHEUS_MULTIPROC_DIR (an empty directory, wiped at start)
   for every gunicorn and Celery process on a host: `/metrics` then adds up every
   process on its host that writes there. Worker hosts without a web process
-  are not seen by it; their business facts still are, from the database.
+  are not seen by it (their business facts still are, from the database): a
+  worker with WORKER_METRICS_PORT serves its own processes' counters instead
+  (worker_metrics.py), and then keeps them out of the shared directory.
 
 Label values are clamped to known sets: a webhook body is untrusted, and a label
 per distinct garbage value would grow the registry without bound.
@@ -136,25 +138,35 @@ def mark_process_dead(pid):
         multiprocess.mark_process_dead(pid)
 
 
+def process_registry():
+    """The process counters this process can see: every process writing into
+    PROMETHEUS_MULTIPROC_DIR in multiprocess mode, else only its own."""
+    if not multiprocess_mode():
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
+
+
 def exposition():
-    """The text a scrape gets: this host's process metrics, then the database facts."""
-    if multiprocess_mode():
-        processes = CollectorRegistry()
-        multiprocess.MultiProcessCollector(processes)
-    else:
-        processes = REGISTRY
+    """The text a scrape of the web's /metrics gets: this host's process metrics, then the database facts."""
     database = CollectorRegistry(auto_describe=False)
     database.register(DatabaseCollector())
-    return generate_latest(processes) + generate_latest(database)
+    return generate_latest(process_registry()) + generate_latest(database)
+
+
+def bearer_token_valid(authorization):
+    """`Authorization: Bearer <METRICS_TOKEN>`; never true while METRICS_TOKEN is empty."""
+    token = settings.METRICS_TOKEN
+    return (bool(token) and authorization.startswith("Bearer ")
+            and constant_time_compare(authorization[7:], token))
 
 
 def _authorised(request):
     # A permission of its own: queue sizes and Freshdesk errors are not every supervisor's business.
     if request.user.has_perm("integration.view_metrics"):
         return True
-    token = settings.METRICS_TOKEN
-    header = request.headers.get("Authorization", "")
-    return bool(token) and header.startswith("Bearer ") and constant_time_compare(header[7:], token)
+    return bearer_token_valid(request.headers.get("Authorization", ""))
 
 
 def _refusal(request):
