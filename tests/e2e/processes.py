@@ -23,6 +23,45 @@ def reachable(port, host="127.0.0.1"):
         return False
 
 
+def require(port=6379, name="Redis"):
+    """Skip unless the test database is PostgreSQL and `name` answers on `port` (CI has both)."""
+    import pytest
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("end-to-end tests need PostgreSQL on 127.0.0.1:5432 (CI has it)")
+    if not reachable(port):
+        pytest.skip(f"{name} is not running on 127.0.0.1:{port} (CI starts it)")
+
+
+def database_url(port=None):
+    """The test database, for the processes a test starts (`port`: reached through a relay)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{port or db['PORT']}/{db['NAME']}"
+
+
+def wait_for(check, timeout=60, every=0.3):
+    """`check()`'s first truthy result within `timeout` seconds, else None."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(every)
+    return None
+
+
+def scrape(url, token):
+    """A Prometheus endpoint's samples: {(name, sorted label pairs): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert response.status_code == 200, response.text
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(response.text) for s in family.samples}
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

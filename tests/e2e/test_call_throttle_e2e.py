@@ -5,7 +5,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 import requests
-from django.db import connection
 from django.test import Client
 
 from tests.e2e import processes
@@ -17,15 +16,11 @@ CACHE_URL = "redis://127.0.0.1:6379/13"  # apart from the other end-to-end tests
 
 @pytest.fixture
 def two_webs(sautikit, make_agent):
-    if connection.vendor != "postgresql":
-        pytest.skip("end-to-end tests need PostgreSQL on 127.0.0.1:5432 (CI has it)")
-    if not processes.reachable(6379):
-        pytest.skip("Redis is not running on 127.0.0.1:6379 (CI starts it)")
+    processes.require()
     redis.Redis.from_url(CACHE_URL).flushdb()
     agent = make_agent(username="wanjiku", phone="+254711000001")
-    db = connection.settings_dict
     env = processes.service_env(
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        DATABASE_URL=processes.database_url(),
         CACHE_URL=CACHE_URL, CONN_MAX_AGE=0,
         SAUTIKIT_API_URL=sautikit.base_url, SAUTIKIT_API_KEY=sautikit.api_key,
     )

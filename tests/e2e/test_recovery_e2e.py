@@ -13,7 +13,6 @@ import time
 import pytest
 import redis
 import requests
-from django.db import connection
 
 from integration.models import Call, WebhookEvent
 from tests.e2e import processes
@@ -25,24 +24,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 REDIS_URL = "redis://127.0.0.1:6379/10"  # apart from the other end-to-end tests' queues
 
 
-def wait_for(check, timeout, every=0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(every)
-    return False
-
-
 def service_env(freshdesk, db_port=None, **overrides):
-    if connection.vendor != "postgresql":
-        pytest.skip("end-to-end tests need PostgreSQL on 127.0.0.1:5432 (CI has it)")
-    if not processes.reachable(6379):
-        pytest.skip("Redis is not running on 127.0.0.1:6379 (CI starts it)")
+    processes.require()
     redis.Redis.from_url(REDIS_URL).flushdb()  # no task left over from an earlier run
-    db = connection.settings_dict
     return processes.service_env(
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db_port or db['PORT']}/{db['NAME']}",
+        DATABASE_URL=processes.database_url(db_port),
         CELERY_BROKER_URL=REDIS_URL, FRESHDESK_RATE_LIMIT_STORAGE="memory://",
         FRESHDESK_BASE_URL=freshdesk.base_url, FRESHDESK_API_KEY=freshdesk.api_key,
         SAUTIKIT_WEBHOOK_SECRET=SECRET, CONN_MAX_AGE=0, **overrides,
@@ -72,13 +58,13 @@ def test_a_worker_killed_mid_create_has_every_event_done_within_two_minutes_and_
                 answer = requests.post(f"{base_url}/webhooks/sautikit/", timeout=5, json=signed(
                     "call.failed", f"CA-KILL-{n}", status="no-answer", **{"from": f"+2547130000{n:02d}"}))
                 assert answer.status_code == 202
-            assert wait_for(lambda: len([r for r in freshdesk.requests if r["method"] == "POST"]) == 2, 30)
+            assert processes.wait_for(lambda: len([r for r in freshdesk.requests if r["method"] == "POST"]) == 2, 30)
             processes.kill_group(doomed)  # worker and its pool, mid-create
             killed_at = time.monotonic()
         assert WebhookEvent.objects.filter(status="processing").count() == 2
 
         with processes.worker(env, name="recovery-worker-new"):
-            assert wait_for(all_done(4), timeout=150), list(WebhookEvent.objects.values_list("status", "last_error"))
+            assert processes.wait_for(all_done(4), timeout=150), list(WebhookEvent.objects.values_list("status", "last_error"))
             recovered_in = time.monotonic() - killed_at
 
     print(f"\nkilled worker's events all done {recovered_in:.0f} s after the kill")
@@ -116,7 +102,7 @@ def test_a_database_outage_under_load_answers_503_then_every_event_is_done_soon_
                     back_at = time.monotonic()
                 threading.Thread(target=deliver, args=(base_url, body)).start()
                 time.sleep(max(0.0, started + (n + 1) / rate - time.monotonic()))
-            assert wait_for(lambda: len(answers) == calls, 30)
+            assert processes.wait_for(lambda: len(answers) == calls, 30)
 
             during = [a for a in answers if isinstance(a, requests.Response) and a.status_code >= 300]
             assert during, "the outage was not seen by any webhook"
@@ -126,7 +112,7 @@ def test_a_database_outage_under_load_answers_503_then_every_event_is_done_soon_
             for body in list(refused):  # Sautikit's next delivery
                 assert requests.post(f"{base_url}/webhooks/sautikit/", json=body, timeout=10).status_code in (200, 202)
 
-            assert wait_for(all_done(calls), timeout=120), list(
+            assert processes.wait_for(all_done(calls), timeout=120), list(
                 WebhookEvent.objects.exclude(status="done").values_list("call_id", "status", "last_error"))
             done_after = time.monotonic() - back_at
 

@@ -1,14 +1,12 @@
 """The whole pipeline with real processes: gunicorn, a Celery worker, PostgreSQL, a real broker."""
 
 import subprocess
-import time
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 import requests
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.utils import timezone
 
 from agents.models import AgentPhone
@@ -25,24 +23,11 @@ BROKERS = {
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def wait_for(check, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.3)
-    return False
-
-
 def stack_env(freshdesk, broker):
     broker_url, port = BROKERS[broker]
-    if connection.vendor != "postgresql":
-        pytest.skip("end-to-end tests need PostgreSQL on 127.0.0.1:5432 (CI has it)")
-    if not processes.reachable(port):
-        pytest.skip(f"{broker} is not running on 127.0.0.1:{port} (CI starts it)")
-    db = connection.settings_dict
+    processes.require(port, broker)
     return processes.service_env(
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        DATABASE_URL=processes.database_url(),
         CELERY_BROKER_URL=broker_url, FRESHDESK_BASE_URL=freshdesk.base_url,
         FRESHDESK_API_KEY=freshdesk.api_key, SAUTIKIT_WEBHOOK_SECRET=SECRET, CONN_MAX_AGE=0,
     )
@@ -60,7 +45,7 @@ def test_missed_call_through_real_processes_gives_one_callback_ticket(stack, fre
     answers = [requests.post(f"{stack}/webhooks/sautikit/", json=body, timeout=5) for _ in range(3)]
     assert [a.status_code for a in answers] == [202, 200, 200]
 
-    assert wait_for(lambda: WebhookEvent.objects.filter(status="done").exists())
+    assert processes.wait_for(lambda: WebhookEvent.objects.filter(status="done").exists())
     assert len(freshdesk.tickets) == 1
     ticket = next(iter(freshdesk.tickets.values()))
     assert ticket["subject"] == "Missed call from +254712345678: callback required"
@@ -72,7 +57,7 @@ def test_answered_call_with_out_of_order_completion_gets_its_note(stack, freshde
     post(signed("call.completed", "CAe2e2", duration_seconds=61))
     post(signed("call.answered", "CAe2e2"))
 
-    assert wait_for(lambda: WebhookEvent.objects.filter(status="done").count() == 2, timeout=90)
+    assert processes.wait_for(lambda: WebhookEvent.objects.filter(status="done").count() == 2, timeout=90)
     ticket = next(iter(freshdesk.tickets.values()))
     notes = freshdesk.notes[ticket["id"]]
     assert [n["body_text"].strip() for n in notes] == [
@@ -159,7 +144,7 @@ def test_events_stored_while_no_worker_runs_are_processed_when_one_starts(freshd
     assert freshdesk.tickets == {}
 
     with processes.worker(env, name="e2e-worker-outbox"):
-        assert wait_for(lambda: WebhookEvent.objects.filter(status="done").exists())
+        assert processes.wait_for(lambda: WebhookEvent.objects.filter(status="done").exists())
     assert len(freshdesk.tickets) == 1
 
 
@@ -176,5 +161,5 @@ def test_an_event_whose_publishing_was_lost_is_processed_by_the_sweep(freshdesk)
         subprocess.run([str(processes.BIN / "celery"), "-A", "sautidesk", "call",
                         "integration.tasks.requeue_stuck_events"], env=env, check=True,
                        cwd=processes.ROOT, capture_output=True)
-        assert wait_for(lambda: WebhookEvent.objects.filter(status="done").exists())
+        assert processes.wait_for(lambda: WebhookEvent.objects.filter(status="done").exists())
     assert len(freshdesk.tickets) == 1

@@ -5,12 +5,8 @@ The web and worker processes share one PROMETHEUS_MULTIPROC_DIR, as docs/deploy.
 do on one host, so the web's /metrics shows the worker's Freshdesk requests too.
 """
 
-import time
-
 import pytest
 import requests
-from django.db import connection
-from prometheus_client.parser import text_string_to_metric_families
 
 from integration.models import Heartbeat, WebhookEvent
 from tests.e2e import processes
@@ -23,34 +19,18 @@ TOKEN = "e2e-metrics-token"
 REDIS_DB = 12  # apart from the other end-to-end tests' queues
 
 
-def wait_for(check, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.5)
-    return None
-
-
 def scrape(base_url):
-    response = requests.get(f"{base_url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
-    assert response.status_code == 200
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(response.text) for s in family.samples}
+    return processes.scrape(f"{base_url}/metrics", TOKEN)
 
 
 @pytest.fixture
 def stack(freshdesk, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("end-to-end tests need PostgreSQL on 127.0.0.1:5432 (CI has it)")
-    if not processes.reachable(6379):
-        pytest.skip("Redis is not running on 127.0.0.1:6379 (CI starts it)")
+    processes.require()
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
-    db = connection.settings_dict
     with Relay(6379) as relay:
         env = processes.service_env(
-            DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            DATABASE_URL=processes.database_url(),
             CELERY_BROKER_URL=f"redis://127.0.0.1:{relay.port}/{REDIS_DB}",
             FRESHDESK_RATE_LIMIT_STORAGE="memory://",
             FRESHDESK_BASE_URL=freshdesk.base_url, FRESHDESK_API_KEY=freshdesk.api_key,
@@ -75,10 +55,10 @@ def test_readiness_follows_the_broker_and_metrics_show_a_missed_call(stack, fres
     answer = requests.post(f"{base_url}/webhooks/sautikit/", timeout=5,
                            json=signed("call.failed", "CA-OPS-E2E-1", status="no-answer"))
     assert answer.status_code == 202
-    assert wait_for(lambda: len(freshdesk.tickets) == 1, timeout=30)
+    assert processes.wait_for(lambda: len(freshdesk.tickets) == 1, timeout=30)
 
     # Beat's first heartbeat comes one interval (30 s) after it starts.
-    ready = wait_for(lambda: readiness(base_url)[0] == 200, timeout=60)
+    ready = processes.wait_for(lambda: readiness(base_url)[0] == 200, timeout=60)
     assert ready, readiness(base_url)
     assert set(Heartbeat.objects.values_list("name", flat=True)) == {"beat", "worker"}
 
@@ -98,8 +78,8 @@ def test_readiness_follows_the_broker_and_metrics_show_a_missed_call(stack, fres
     assert answer.status_code == 202
 
     relay.restore()
-    assert wait_for(lambda: readiness(base_url)[0] == 200, timeout=45), readiness(base_url)
+    assert processes.wait_for(lambda: readiness(base_url)[0] == 200, timeout=45), readiness(base_url)
     # The worker's dispatcher publishes it once the broker is back: nothing answered 2xx is lost.
     # (Same caller: the missed call is a note on the first one's callback ticket.)
-    assert wait_for(lambda: WebhookEvent.objects.filter(call_id="CA-OPS-E2E-2", status="done").exists(),
+    assert processes.wait_for(lambda: WebhookEvent.objects.filter(call_id="CA-OPS-E2E-2", status="done").exists(),
                     timeout=90)

@@ -6,14 +6,10 @@ stored in-process and its task sent straight to the worker's queue, so whatever 
 shows was counted by the worker's pool children.
 """
 
-import time
-
 import pytest
 import redis
 import requests
 from celery import Celery
-from django.db import connection
-from prometheus_client.parser import text_string_to_metric_families
 
 from integration.models import WebhookEvent
 from tests.e2e import processes
@@ -25,37 +21,21 @@ REDIS_URL = "redis://127.0.0.1:6379/8"  # apart from the other end-to-end tests'
 TOKEN = "worker-metrics-token-e2e"
 
 
-def wait_for(check, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.3)
-    return None
-
-
 def scrape(url):
-    response = requests.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
-    assert response.status_code == 200, response.text
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(response.text) for s in family.samples}
+    return processes.scrape(url, TOKEN)
 
 
 @pytest.fixture
 def worker_alone(freshdesk, tmp_path):
     """The worker's metrics URL and the host-wide directory a web process would read."""
-    if connection.vendor != "postgresql":
-        pytest.skip("end-to-end tests need PostgreSQL on 127.0.0.1:5432 (CI has it)")
-    if not processes.reachable(6379):
-        pytest.skip("Redis is not running on 127.0.0.1:6379 (CI starts it)")
+    processes.require()
     redis.Redis.from_url(REDIS_URL).flushdb()  # no task left over from an earlier run
     # A port for the child to bind: it cannot be told "any", so take one the OS just gave out.
     port = processes.free_port()
     host_wide = tmp_path / "web-metrics"
     host_wide.mkdir()
-    db = connection.settings_dict
     env = processes.service_env(
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        DATABASE_URL=processes.database_url(),
         CELERY_BROKER_URL=REDIS_URL, FRESHDESK_RATE_LIMIT_STORAGE="memory://",
         FRESHDESK_BASE_URL=freshdesk.base_url, FRESHDESK_API_KEY=freshdesk.api_key, CONN_MAX_AGE=0,
         METRICS_TOKEN=TOKEN, WORKER_METRICS_PORT=port,
@@ -84,7 +64,7 @@ def test_a_worker_started_alone_shows_its_freshdesk_requests_to_the_token_only(
         publisher.send_task("integration.tasks.process_event", args=[event.pk], connection=broker)
 
     finished = ("sautidesk_events_finished_total", (("event", "call.failed"), ("status", "done")))
-    samples = wait_for(lambda: (s := scrape(url)).get(finished) and s, timeout=30)
+    samples = processes.wait_for(lambda: (s := scrape(url)).get(finished) and s, timeout=30)
     assert samples, f"no finished event counted; last scrape: {scrape(url)}"
     assert samples[finished] == 1
     assert samples[("sautidesk_freshdesk_requests_total", (("method", "POST"), ("status", "201")))] >= 1
