@@ -123,14 +123,39 @@ def process_at_once():
     return run
 
 
+@pytest.fixture
+def background_worker():
+    """A worker beside a live server: each stored event runs as soon as it is due, in its own
+    thread and connection, until the test ends (the page then shows what production shows)."""
+    stop = threading.Event()
+
+    def work():
+        try:
+            while not stop.is_set():
+                _run_due()
+                stop.wait(0.1)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=30)
+
+
+def _run_due():
+    due = _received().filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
+    for event_id in due.values_list("pk", flat=True):
+        _run_task(event_id)
+
+
 def _run_in_real_time(seconds):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if not _received().exists():
             return
-        due = _received().filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
-        for event_id in due.values_list("pk", flat=True):
-            _run_task(event_id)
+        _run_due()
         time.sleep(0.1)
     raise AssertionError(f"events still pending after {seconds} s")
 

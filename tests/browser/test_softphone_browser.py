@@ -35,7 +35,8 @@ def post_webhook(live_server, body):
     return response
 
 
-def test_agent_calls_a_customer_and_sees_an_incoming_call(live_server, browser_page, agent, sautikit, freshdesk):
+def test_agent_calls_a_customer_and_sees_an_incoming_call(live_server, browser_page, agent, sautikit, freshdesk,
+                                                          background_worker):
     from playwright.sync_api import expect
 
     page = browser_page
@@ -84,7 +85,7 @@ def test_agent_calls_a_customer_and_sees_an_incoming_call(live_server, browser_p
 
 
 def test_a_call_the_stand_in_plays_back_rings_connects_and_ends_on_the_page(
-        live_server, browser_page, agent, sautikit, freshdesk, client, settings, run_worker):
+        live_server, browser_page, agent, sautikit, freshdesk, client, settings, background_worker, run_worker):
     from playwright.sync_api import expect
 
     settings.PUBLIC_BASE_URL = live_server.url  # where the placed call's webhooks go
