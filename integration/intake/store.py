@@ -1,13 +1,14 @@
-"""Storing a verified webhook event: one short transaction, nothing published from here.
+"""Storing a verified webhook event: one INSERT, nothing published from here.
 
-One INSERT of the event row is all the webhook does before answering, but for a
-`call.routing`, whose answer needs the call: its call is upserted in the same
-transaction. Every other event is applied to its call by the worker (`processing.calls`). Publishing the Celery task is the outbox dispatcher's job
-(`processing.outbox`): on PostgreSQL the insert itself notifies it, so it publishes
-within milliseconds, from a worker process rather than the web's. If no dispatcher runs
-or the broker is down, the event stays `received` and the sweep
-(`processing.tasks.requeue_stuck_events`) publishes it later: a webhook answered 2xx
-is never lost.
+The event row is all the webhook writes before answering, but for a `call.routing`,
+whose answer needs the call: its call is upserted in the same transaction. Every other
+event is applied to its call by the worker (`processing.calls`).
+
+Publishing the Celery task is the outbox dispatcher's job (`processing.outbox`): on
+PostgreSQL the insert itself notifies it, so it publishes within milliseconds, from a
+worker process rather than the web's. If no dispatcher runs or the broker is down, the
+event stays `received` and the sweep (`processing.tasks.requeue_stuck_events`) publishes
+it later: a webhook answered 2xx is never lost.
 """
 
 import logging
@@ -46,17 +47,14 @@ def store(event, raw_body):
     A new event is one INSERT (… ON CONFLICT DO NOTHING RETURNING id, which also wakes
     the dispatcher); a duplicate inserts nothing and is looked up after it.
     """
-    status = Status.RECEIVED
-    if not event.known:
-        status = Status.IGNORED
-    elif event.event == ROUTING:
-        status = Status.DONE  # answered in the HTTP response itself
     if event.event == ROUTING:
+        status = Status.DONE  # answered in the HTTP response itself
         with transaction.atomic():
             event_id = _insert(event, raw_body, status)
             if event_id is not None:
                 calls.record(event)
     else:
+        status = Status.RECEIVED if event.known else Status.IGNORED
         event_id = _insert(event, raw_body, status)
         if event_id is not None and status == Status.RECEIVED and current_app.conf.task_always_eager:
             tasks.publish(event_id)  # CELERY_TASK_ALWAYS_EAGER: no worker, so no dispatcher; run it here

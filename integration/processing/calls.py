@@ -74,8 +74,12 @@ def apply_event(call, event):
 
 
 def record(event):
-    """Create the call as `event` describes it, or apply `event` to the existing row; the call."""
-    with transaction.atomic():
+    """Create the call as `event` describes it, or apply `event` to the existing row; the call.
+
+    Inside the webhook's transaction (a `call.routing`) it takes no savepoint: an error
+    there ends the whole delivery, which Sautikit then sends again.
+    """
+    with transaction.atomic(savepoint=False):
         new = Call(call_id=event.call_id, direction=event.direction)
         apply_event(new, event)
         # INSERT … ON CONFLICT DO NOTHING: a concurrent event of this call may have created it.
