@@ -2,6 +2,7 @@
 
     freshdesk_base_url()   # "https://acme.freshdesk.com", or FRESHDESK_BASE_URL (sandbox, tests)
     freshdesk_account()    # "acme.freshdesk.com": what a Ticket row records as its account
+    account_of(base_url)   # the same for any base URL (a client built with its own)
 
 A Freshdesk ticket id means something only inside its account: point FRESHDESK_DOMAIN at
 another helpdesk, or restart a sandbox that forgot its tickets, and id 1 is someone else's
@@ -22,5 +23,10 @@ def freshdesk_base_url():
 
 
 def freshdesk_account():
-    """The account as host[:port] of the URL we send requests to, lower case."""
-    return urlsplit(freshdesk_base_url()).netloc.lower()
+    """The configured account: host[:port] of the URL we send requests to, lower case."""
+    return account_of(freshdesk_base_url())
+
+
+def account_of(base_url):
+    """The account a Freshdesk base URL reaches: its host[:port], lower case."""
+    return urlsplit(base_url).netloc.lower()

@@ -13,13 +13,12 @@ https://developers.freshdesk.com/api/#error
 """
 
 import logging
-from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from ..accounts import freshdesk_base_url
+from ..accounts import account_of, freshdesk_base_url
 from ..ops import metrics
 from . import budget
 from .errors import ApiError, never_sent
@@ -108,7 +107,7 @@ class FreshdeskClient:
 
     def __init__(self, base_url, api_key, timeout=(3.05, 10), priority=False):
         self.base_url = base_url.rstrip("/")
-        self.account = urlsplit(self.base_url).netloc.lower()
+        self.account = account_of(self.base_url)  # the budget is per account
         self.timeout = timeout
         self.priority = priority
         self._granted = False  # a request of this work was sent: the rest goes ahead (budget.py)
