@@ -115,6 +115,15 @@ class _Storage:
             return self.memory
         return self.redis
 
+    def run(self, action, operation):
+        """`operation(state)` on the shared state; if Redis fails, on this process's memory."""
+        state = self.state()
+        try:
+            return operation(state)
+        except redis.RedisError as err:
+            self.failed(err, action)
+            return operation(self.memory)
+
     def failed(self, err, action):
         self.redis_down_until = time.monotonic() + FALLBACK_SECONDS
         logger.warning("freshdesk budget: redis unreachable, this process paces alone for a while",
@@ -151,12 +160,7 @@ def take(account, priority=False, queue=True):
 
 def take_with_slot(account, priority=False, queue=True):
     """`take`, and whether the wait is a promised slot (come back then, no jitter needed)."""
-    state = _storage.state()
-    try:
-        return _take(state, account, priority, queue)
-    except redis.RedisError as err:
-        _storage.failed(err, "take")
-        return _take(_storage.memory, account, priority, queue)
+    return _storage.run("take", lambda state: _take(state, account, priority, queue))
 
 
 def _take(state, account, priority, queue):
@@ -178,12 +182,7 @@ def _take(state, account, priority, queue):
 
 def observe(account, headers, status):
     """Learn from one answer: the account's limit, a request that cost more than one, a 429."""
-    state = _storage.state()
-    try:
-        _observe(state, account, headers, status)
-    except redis.RedisError as err:
-        _storage.failed(err, "observe")
-        _observe(_storage.memory, account, headers, status)
+    _storage.run("observe", lambda state: _observe(state, account, headers, status))
 
 
 def _observe(state, account, headers, status):
@@ -228,13 +227,8 @@ def _number(value):
 
 def status(account):
     """What an operator wants to know: the limit and where it came from, our pace, a pause."""
-    state = _storage.state()
-    try:
-        values, now = state.read(account)
-        shared = state is _storage.redis
-    except redis.RedisError as err:
-        _storage.failed(err, "status")
-        (values, now), shared = _storage.memory.read(account), False
+    values, now, shared = _storage.run(
+        "status", lambda state: (*state.read(account), state is _storage.redis))
     learned = values.get("limit") or 0.0
     pace = pace_for(learned)
     if settings.FRESHDESK_RATE_LIMIT_PER_MINUTE:
