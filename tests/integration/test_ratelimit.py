@@ -182,3 +182,18 @@ def test_routing_refresh_passes_while_bulk_requests_are_held_back(shared_budget,
     assert refused == 0
     # The refresh went ahead of the bulk request, and still counted against the budget.
     assert after.value.retry_after > before.value.retry_after
+
+
+def test_with_redis_unreachable_a_worker_paces_alone_and_says_so(settings, caplog):
+    settings.FRESHDESK_RATE_LIMIT_PER_MINUTE = 0
+    settings.FRESHDESK_RATE_LIMIT_STORAGE = "redis://127.0.0.1:1/0"  # nothing listens there
+    with limited_freshdesk(settings, per_minute=12) as freshdesk:
+        FreshdeskClient.from_settings().me()  # sent, and the limit learned, in this process only
+        status = budget.status(FreshdeskClient.from_settings().account)
+        with pytest.raises(RateLimited) as held:
+            FreshdeskClient.from_settings().me()
+
+    assert len(freshdesk.requests) == 1 and freshdesk.refused == 0
+    assert (status["learned"], status["shared"]) == (12, False)
+    assert held.value.status is None and held.value.retry_after > 60 / 40
+    assert "freshdesk budget: redis unreachable" in caplog.text
